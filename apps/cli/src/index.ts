@@ -1,0 +1,1 @@
+export { CliError, action, printJson, numberOption } from './lib/run';

@@ -1,0 +1,19 @@
+import { Command, CommanderError } from 'commander';
+import { commands } from './commands';
+
+const program = new Command('fedsnell')
+  .description('Federated fine-tuning of vision transformers with SNELL sparse adapters')
+  .version(require('../../../package.json').version)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+    return;
+  }
+  process.stderr.write(`fedsnell: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BackendChoice, BackendName, isNode, navigatorGpu } from './env';
+import { installNodeWebGpu } from './node-webgpu';
+
+const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'cpu', 'webgl'];
+
+export function parseBackendChoice(value: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new Error(`backend must be one of ${BACKEND_CHOICES.join('|')} but got '${value}'`);
+}
+
+let wasmPathsSet = false;
+function prepareWasm(): void {
+  if (wasmPathsSet || !isNode) return;
+  // In Node the wasm backend loads its binaries from the package folder.
+  const dir = require('node:path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  setWasmPaths(`${dir}/dist/`);
+  wasmPathsSet = true;
+}
+
+let webgpuRegistered: Promise<boolean> | undefined;
+/** Registers the tfjs WebGPU backend when the platform exposes an adapter; resolves false otherwise. */
+export function registerWebGpu(): Promise<boolean> {
+  webgpuRegistered ??= (async () => {
+    if (isNode && !navigatorGpu()) installNodeWebGpu();
+    const gpu = navigatorGpu();
+    if (!gpu) return false;
+    let adapter: unknown = null;
+    try {
+      adapter = await gpu.requestAdapter();
+    } catch {
+      adapter = null;
+    }
+    if (!adapter) return false;
+    // Registration happens at import time and only when navigator.gpu exists, so import late.
+    await import('@tensorflow/tfjs-backend-webgpu');
+    return tf.findBackendFactory('webgpu') !== null;
+  })();
+  return webgpuRegistered;
+}
+
+async function trySet(name: BackendName): Promise<boolean> {
+  if (name === 'webgpu' && !(await registerWebGpu())) return false;
+  if (name === 'wasm') prepareWasm();
+  if (name === 'webgl' && tf.findBackendFactory('webgl') === null) return false;
+  try {
+    return await tf.setBackend(name);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Selects the tfjs backend: an explicit name must work or this throws; 'auto' tries
+ * webgpu, then (in browsers) webgl, then wasm, then cpu.
+ */
+export async function useBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
+  const order: BackendName[] =
+    choice === 'auto' ? (isNode ? ['webgpu', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu']) : [choice];
+  for (const name of order) {
+    if (tf.getBackend() === name) return name;
+    if (await trySet(name)) {
+      await tf.ready();
+      return name;
+    }
+  }
+  throw new Error(`useBackend(): backend '${choice}' is not available on this platform`);
+}
+
+/** Backends that initialise here, in preference order (for tests that run once per backend). */
+export async function availableBackends(): Promise<BackendName[]> {
+  const previous = tf.getBackend();
+  const found: BackendName[] = [];
+  for (const name of ['cpu', 'wasm', 'webgpu'] as BackendName[]) {
+    if (await trySet(name)) found.push(name);
+  }
+  if (previous) await tf.setBackend(previous);
+  return found;
+}
