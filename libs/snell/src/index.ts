@@ -1,1 +1,1 @@
-export {};
+export { plainMatMul } from './lib/matmul';

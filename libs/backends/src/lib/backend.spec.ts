@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs';
 import { availableBackends, parseBackendChoice, useBackend } from '../index';
 
 describe('backends', () => {

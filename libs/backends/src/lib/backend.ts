@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// The tfjs union package registers the gradients and chained ops that tfjs-core's CommonJS build lacks.
+import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendChoice, BackendName, isNode, navigatorGpu } from './env';
@@ -47,7 +47,10 @@ async function trySet(name: BackendName): Promise<boolean> {
   if (name === 'wasm') prepareWasm();
   if (name === 'webgl' && tf.findBackendFactory('webgl') === null) return false;
   try {
-    return await tf.setBackend(name);
+    const ok = await tf.setBackend(name);
+    // The cpu backend's first write advertises tfjs-node, a native build this project does not use.
+    if (ok && name === 'cpu') Object.assign(tf.backend(), { firstUse: false });
+    return ok;
   } catch {
     return false;
   }
