@@ -16,6 +16,7 @@ let wasmPathsSet = false;
 function prepareWasm(): void {
   if (wasmPathsSet || !isNode) return;
   // In Node the wasm backend loads its binaries from the package folder.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dir = require('node:path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   setWasmPaths(`${dir}/dist/`);
   wasmPathsSet = true;

@@ -17,7 +17,8 @@ export function plainMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   if (a.rank !== b.rank || (a.rank !== 2 && a.rank !== 3)) {
     throw new Error(`plainMatMul() needs two rank-2 or two rank-3 tensors but got ranks ${a.rank} and ${b.rank}`);
   }
-  const op = tf.customGrad((x: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     save([x, y]);
     const xa = transposeA ? swapLast(x) : x;
     const yb = transposeB ? swapLast(y) : y;
@@ -26,7 +27,8 @@ export function plainMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
     if (yb !== y) yb.dispose();
     return {
       value,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        if (Array.isArray(dy)) throw new Error('plainMatMul() has a single output');
         const [sx, sy] = saved;
         // C = op(X)·op(Y); dop(X) = dC·op(Y)ᵀ, dop(Y) = op(X)ᵀ·dC, then undo the op.
         const opY = transposeB ? swapLast(sy) : sy;
