@@ -1,1 +1,2 @@
-export {};
+export type { NamedTensor, TensorMap, SafetensorsDType } from './lib/types';
+export { sizeOf } from './lib/types';
