@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamWConfig {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  /** which variables get weight decay (reference: the factors and head.weight only) */
+  decays: (name: string) => boolean;
+}
+
+export const DEFAULT_ADAMW: AdamWConfig = {
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-8,
+  weightDecay: 0.05,
+  decays: (name) => name.endsWith('.snell_A') || name.endsWith('.snell_B') || name === 'head.weight',
+};
+
+/**
+ * AdamW with decoupled weight decay, as torch.optim.AdamW computes it:
+ * w ← w·(1 − lr·wd); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+ * w ← w − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε).
+ * tfjs's optimizers have no decoupled decay, and its Adam folds ε differently.
+ */
+export class AdamW {
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private t = 0;
+
+  constructor(
+    private readonly variables: Map<string, tf.Variable>,
+    readonly config: AdamWConfig = DEFAULT_ADAMW,
+  ) {
+    for (const [name, variable] of variables) {
+      this.m.set(name, zeroVariable(variable));
+      this.v.set(name, zeroVariable(variable));
+    }
+  }
+
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Applies one update; `grads` must hold a gradient for every variable it should move. */
+  step(grads: tf.NamedTensorMap, lr: number): void {
+    const { beta1, beta2, epsilon, weightDecay, decays } = this.config;
+    this.t += 1;
+    const c1 = 1 - beta1 ** this.t;
+    const c2 = 1 - beta2 ** this.t;
+    tf.tidy(() => {
+      for (const [name, w] of this.variables) {
+        const g = grads[name];
+        if (!g) continue;
+        const m = this.m.get(name) as tf.Variable;
+        const v = this.v.get(name) as tf.Variable;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const decayed = decays(name) && weightDecay > 0 ? tf.mul(w, 1 - lr * weightDecay) : w;
+        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
+        w.assign(tf.sub(decayed, tf.mul(update, lr)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+function zeroVariable(like: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
+}

@@ -1,0 +1,62 @@
+/** Local training hyperparameters. Defaults follow the SNELL reference recipe where it applies. */
+export interface TrainerConfig {
+  epochs: number;
+  /** stop after this many optimizer steps (0 = no limit) */
+  maxSteps: number;
+  batchSize: number;
+  /** peak learning rate (reference 1e-3) */
+  lr: number;
+  /** linear warm-up length in epochs (fractional allowed); 0 disables warm-up */
+  warmupEpochs: number;
+  warmupLr: number;
+  minLr: number;
+  /** decoupled weight decay on the factors and head.weight */
+  weightDecay: number;
+  seed: number;
+  /** dropout on the adapter input while training (reference 0.1) */
+  adapterDropout: number;
+  /** drop-path on the adapter output while training (reference 0.1) */
+  dropPath: number;
+  /** FedProx proximal coefficient μ: adds μ/2·‖w − w_global‖² to the loss; 0 = plain local training */
+  proximalMu: number;
+}
+
+export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
+  epochs: 1,
+  maxSteps: 0,
+  batchSize: 32,
+  lr: 1e-3,
+  warmupEpochs: 0,
+  warmupLr: 1e-6,
+  minLr: 1e-5,
+  weightDecay: 1e-4,
+  seed: 0,
+  adapterDropout: 0.1,
+  dropPath: 0.1,
+  proximalMu: 0,
+};
+
+/** Fills defaults and rejects values a trainer cannot run with, naming the field and value. */
+export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): TrainerConfig {
+  const cfg: TrainerConfig = { ...DEFAULT_TRAINER_CONFIG, ...stripUndefined(partial) };
+  const check = (ok: boolean, field: keyof TrainerConfig, rule: string) => {
+    if (!ok) throw new Error(`trainer ${field} must be ${rule} but got ${String(cfg[field])}`);
+  };
+  check(Number.isInteger(cfg.epochs) && cfg.epochs >= 1, 'epochs', 'a positive integer');
+  check(Number.isInteger(cfg.maxSteps) && cfg.maxSteps >= 0, 'maxSteps', 'a non-negative integer');
+  check(Number.isInteger(cfg.batchSize) && cfg.batchSize >= 1, 'batchSize', 'a positive integer');
+  check(Number.isFinite(cfg.lr) && cfg.lr > 0, 'lr', 'a positive number');
+  check(Number.isFinite(cfg.warmupEpochs) && cfg.warmupEpochs >= 0, 'warmupEpochs', 'a non-negative number');
+  check(Number.isFinite(cfg.warmupLr) && cfg.warmupLr >= 0, 'warmupLr', 'a non-negative number');
+  check(Number.isFinite(cfg.minLr) && cfg.minLr >= 0, 'minLr', 'a non-negative number');
+  check(Number.isFinite(cfg.weightDecay) && cfg.weightDecay >= 0, 'weightDecay', 'a non-negative number');
+  check(Number.isInteger(cfg.seed), 'seed', 'an integer');
+  check(cfg.adapterDropout >= 0 && cfg.adapterDropout < 1, 'adapterDropout', 'in [0, 1)');
+  check(cfg.dropPath >= 0 && cfg.dropPath < 1, 'dropPath', 'in [0, 1)');
+  check(Number.isFinite(cfg.proximalMu) && cfg.proximalMu >= 0, 'proximalMu', 'a non-negative number');
+  return cfg;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

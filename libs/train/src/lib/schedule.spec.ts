@@ -1,0 +1,26 @@
+import { learningRateAt } from './schedule';
+
+const cfg = { lr: 1e-3, warmupLr: 1e-6, minLr: 1e-5, warmupSteps: 10, totalSteps: 110 };
+
+describe('learningRateAt', () => {
+  it('starts at the warm-up rate', () => {
+    expect(learningRateAt(0, cfg)).toBeCloseTo(1e-6, 12);
+  });
+
+  it('rises linearly during warm-up', () => {
+    expect(learningRateAt(5, cfg)).toBeCloseTo(1e-6 + (1e-3 - 1e-6) / 2, 12);
+  });
+
+  it('peaks at the end of warm-up', () => {
+    expect(learningRateAt(10, cfg)).toBeCloseTo(1e-3, 12);
+  });
+
+  it('is halfway between peak and floor in the middle of the decay', () => {
+    expect(learningRateAt(60, cfg)).toBeCloseTo((1e-3 + 1e-5) / 2, 12);
+  });
+
+  it('ends at the floor and stays there', () => {
+    expect(learningRateAt(110, cfg)).toBeCloseTo(1e-5, 12);
+    expect(learningRateAt(500, cfg)).toBeCloseTo(1e-5, 12);
+  });
+});

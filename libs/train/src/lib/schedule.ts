@@ -1,0 +1,20 @@
+/** Learning-rate schedule of the SNELL reference recipe: linear warm-up, then cosine decay to a floor. */
+export interface ScheduleConfig {
+  /** peak learning rate, reached at the end of warm-up */
+  lr: number;
+  /** learning rate at step 0 (reference: 1e-6) */
+  warmupLr: number;
+  /** floor of the cosine decay (reference: 1e-5) */
+  minLr: number;
+  warmupSteps: number;
+  totalSteps: number;
+}
+
+/** Learning rate for optimizer step `step` (0-based). */
+export function learningRateAt(step: number, cfg: ScheduleConfig): number {
+  const { lr, warmupLr, minLr, warmupSteps, totalSteps } = cfg;
+  if (step < warmupSteps) return warmupLr + ((lr - warmupLr) * step) / warmupSteps;
+  const decaySteps = Math.max(1, totalSteps - warmupSteps);
+  const t = Math.min(1, (step - warmupSteps) / decaySteps);
+  return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * t));
+}

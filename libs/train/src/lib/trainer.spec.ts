@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '@fedsnell/backends';
+import { resolveSnellConfig } from '@fedsnell/snell';
+import type { TensorMap } from '@fedsnell/tensor-io';
+import { createTrainables, VisionTransformer } from '@fedsnell/vit';
+import { loadBackboneFolder } from '@fedsnell/vit/node';
+import { evaluate } from './evaluate';
+import { halvesDataset } from './testing';
+import { trainLocal } from './trainer';
+
+const FIXTURE = `${__dirname}/../../../../../shared/fixtures/vit-timm-tiny`;
+const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
+const fast = { epochs: 4, batchSize: 8, lr: 0.02, adapterDropout: 0, dropPath: 0, seed: 3 };
+
+let model: VisionTransformer;
+let initial: TensorMap;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  const folder = await loadBackboneFolder(FIXTURE);
+  model = VisionTransformer.fromTensors(folder.config, folder.tensors);
+  initial = createTrainables(model, snell, { numClasses: 2, seed: 1 });
+});
+
+afterAll(() => model.dispose());
+
+describe('trainLocal', () => {
+  it('lowers the loss and learns a separable task', async () => {
+    const data = halvesDataset(32, 16, 7);
+    const before = await evaluate({ model, data, trainables: initial, snell });
+    const { state, metrics } = await trainLocal({ model, data, initial, snell, config: fast });
+    const after = await evaluate({ model, data, trainables: state, snell });
+    expect(metrics.steps).toBe(16);
+    expect(metrics.examples).toBe(128);
+    expect(after.loss).toBeLessThan(before.loss * 0.5);
+    expect(after.accuracy).toBe(1);
+  });
+
+  it('returns the same state for the same seed', async () => {
+    const data = halvesDataset(16, 16, 7);
+    const a = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const b = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    expect(Array.from(a.state.get('blocks.1.mlp.fc2.snell_A')?.data ?? [])).toEqual(
+      Array.from(b.state.get('blocks.1.mlp.fc2.snell_A')?.data ?? []),
+    );
+  });
+
+  it('returns exactly the trainable names it was given', async () => {
+    const data = halvesDataset(8, 16, 7);
+    const { state } = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    expect([...state.keys()]).toEqual([...initial.keys()]);
+    expect(state.get('cls_token')?.shape).toEqual([1, 1, 32]);
+  });
+
+  it('stays near the global state under a strong proximal term', async () => {
+    const data = halvesDataset(16, 16, 7);
+    const distance = (s: TensorMap) => {
+      let d = 0;
+      for (const [name, t] of s) t.data.forEach((v, i) => (d += (v - (initial.get(name)?.data[i] ?? 0)) ** 2));
+      return Math.sqrt(d);
+    };
+    const free = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const prox = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, proximalMu: 1000, lr: 1e-3 } });
+    const loose = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, lr: 1e-3 } });
+    expect(distance(free.state)).toBeGreaterThan(0);
+    expect(distance(prox.state)).toBeLessThan(distance(loose.state));
+  });
+
+  it('reports one progress event per step', async () => {
+    const data = halvesDataset(16, 16, 7);
+    const steps: number[] = [];
+    await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 }, onProgress: (e) => steps.push(e.step) });
+    expect(steps).toEqual([1, 2]);
+  });
+
+  it('stops at maxSteps', async () => {
+    const data = halvesDataset(32, 16, 7);
+    const { metrics } = await trainLocal({ model, data, initial, snell, config: { ...fast, maxSteps: 3 } });
+    expect(metrics.steps).toBe(3);
+  });
+
+  it('stops when aborted', async () => {
+    const data = halvesDataset(16, 16, 7);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(trainLocal({ model, data, initial, snell, config: fast, signal: controller.signal })).rejects.toThrow(
+      'trainLocal(): aborted',
+    );
+  });
+
+  it.each([
+    [0, 0],
+    [0.1, 0.1],
+  ])('leaks no tensors (adapter dropout %s, drop-path %s)', async (adapterDropout, dropPath) => {
+    const data = halvesDataset(8, 16, 7);
+    const before = tf.memory().numTensors;
+    await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, adapterDropout, dropPath, proximalMu: 0.1 } });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('evaluate', () => {
+  it('counts per class', async () => {
+    const data = halvesDataset(6, 16, 7);
+    const result = await evaluate({ model, data, trainables: initial, snell, batchSize: 4 });
+    expect(result.count).toBe(6);
+    expect(result.perClass.map((c) => c.count)).toEqual([3, 3]);
+    expect(result.perClass[0].correct + result.perClass[1].correct).toBe(Math.round(result.accuracy * 6));
+  });
+
+  it('rejects a head whose class count differs from the data', async () => {
+    const data = halvesDataset(4, 16, 7);
+    // the fixture's own head has 5 classes
+    await expect(evaluate({ model, data })).rejects.toThrow('evaluate(): the model predicts 5 classes but the data has 2');
+  });
+});
