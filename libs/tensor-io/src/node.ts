@@ -1,1 +1,1 @@
-export {};
+export { readSafetensorsFile, writeFileAtomic, sha256File } from './lib/node-files';
