@@ -1,0 +1,36 @@
+import type { TensorMap } from '@fedsnell/tensor-io';
+
+/** One client's reply to a round: its trained state and how many examples it trained on. */
+export interface ClientUpdate {
+  clientId: string;
+  numExamples: number;
+  state: TensorMap;
+  metrics?: Record<string, number>;
+}
+
+export interface AggregationContext {
+  round: number;
+  /** The global state the clients started this round from. */
+  global: TensorMap;
+  /** Seeded; every random choice a strategy makes goes through it. */
+  rng: () => number;
+}
+
+export interface AggregationResult {
+  state: TensorMap;
+  /** Per-module aggregation gap (SNELL-exact); absent for strategies that do not measure it. */
+  gaps?: Record<string, number>;
+  info?: Record<string, number | string>;
+}
+
+/**
+ * A strategy holds decisions only (no transport, no clock). `aggregate` resolving to null means
+ * "keep the previous global"; strategies with memory (server optimizers) expose it for checkpoints.
+ */
+export interface Strategy {
+  name: string;
+  aggregate(ctx: AggregationContext, updates: ClientUpdate[]): Promise<AggregationResult | null>;
+  serializeState?(): unknown;
+  restoreState?(state: unknown): void;
+  summary(): Record<string, unknown>;
+}
