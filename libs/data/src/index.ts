@@ -1,1 +1,10 @@
-export {};
+export type { Dataset, Example, RawExample, RawImage } from './lib/types';
+export { resizeU8, type Interpolation } from './lib/resample';
+export { evalResizeSize, preprocessImage, roundHalfEven, toRgb, type PreprocessConfig } from './lib/preprocess';
+export { rawImageDataset } from './lib/raw-dataset';
+export { subset } from './lib/subset';
+export { batchIterator, epochOrder, type Batch, type BatchOptions } from './lib/batches';
+export { partitionDirichlet, partitionIid, type DirichletOptions } from './lib/partition';
+export { sampleDirichlet, sampleLogGamma } from './lib/gamma';
+export { deriveSeed, mulberry32, permutation, shuffleInPlace, type Rng } from './lib/rng';
+export { decodeJpeg, readJpegHeader, type JpegHeader } from './lib/jpeg';
