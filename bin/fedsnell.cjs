@@ -12,5 +12,12 @@ process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.base.json');
 const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && fs.existsSync(swiftshader)) process.env.VK_ICD_FILENAMES = swiftshader;
 
+// Dawn asks for a runtime folder even when it renders nothing
+if (!process.env.XDG_RUNTIME_DIR) {
+  const dir = path.join(require('node:os').tmpdir(), `fedsnell-xdg-${process.getuid ? process.getuid() : 0}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  process.env.XDG_RUNTIME_DIR = dir;
+}
+
 require('tsx/cjs');
 require(path.join(root, 'apps/cli/src/main.ts'));

@@ -1,9 +1,13 @@
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { commands } from './commands';
+
+const { version } = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string };
 
 const program = new Command('fedsnell')
   .description('Federated fine-tuning of vision transformers with SNELL sparse adapters')
-  .version(require('../../../package.json').version)
+  .version(version)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerData } from './data';
+import { registerDelta } from './delta';
+import { registerEval } from './eval';
+import { registerMerge } from './merge';
+import { registerTrain } from './train';
 
 /** Each subcommand lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData];

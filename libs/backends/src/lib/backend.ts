@@ -23,7 +23,12 @@ function prepareWasm(): void {
 }
 
 let webgpuRegistered: Promise<boolean> | undefined;
-/** Registers the tfjs WebGPU backend when the platform exposes an adapter; resolves false otherwise. */
+let softwareAdapter = false;
+
+/**
+ * Registers the tfjs WebGPU backend when the platform exposes an adapter; resolves false otherwise.
+ * Notes whether the adapter is a software fallback (SwiftShader), which 'auto' does not pick.
+ */
 export function registerWebGpu(): Promise<boolean> {
   webgpuRegistered ??= (async () => {
     if (isNode && !navigatorGpu()) installNodeWebGpu();
@@ -36,11 +41,32 @@ export function registerWebGpu(): Promise<boolean> {
       adapter = null;
     }
     if (!adapter) return false;
+    softwareAdapter = isSoftwareAdapter(adapter);
     // Registration happens at import time and only when navigator.gpu exists, so import late.
     await import('@tensorflow/tfjs-backend-webgpu');
     return tf.findBackendFactory('webgpu') !== null;
   })();
   return webgpuRegistered;
+}
+
+interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; architecture?: string; description?: string };
+}
+
+function isSoftwareAdapter(adapter: unknown): boolean {
+  const a = adapter as AdapterLike;
+  const info = a.info ?? {};
+  return (
+    a.isFallbackAdapter === true ||
+    info.isFallbackAdapter === true ||
+    /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`)
+  );
+}
+
+/** True when WebGPU runs on a real GPU (not a software rasteriser such as SwiftShader). */
+export async function hasHardwareWebGpu(): Promise<boolean> {
+  return (await registerWebGpu()) && !softwareAdapter;
 }
 
 async function trySet(name: BackendName): Promise<boolean> {
@@ -58,13 +84,15 @@ async function trySet(name: BackendName): Promise<boolean> {
 }
 
 /**
- * Selects the tfjs backend: an explicit name must work or this throws; 'auto' tries
- * webgpu, then (in browsers) webgl, then wasm, then cpu.
+ * Selects the tfjs backend: an explicit name must work or this throws; 'auto' tries webgpu on a
+ * hardware adapter (a software one such as SwiftShader is far slower than wasm), then (in browsers)
+ * webgl, then wasm, then cpu.
  */
 export async function useBackend(choice: BackendChoice = 'auto'): Promise<BackendName> {
   const order: BackendName[] =
     choice === 'auto' ? (isNode ? ['webgpu', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu']) : [choice];
   for (const name of order) {
+    if (choice === 'auto' && name === 'webgpu' && !(await hasHardwareWebGpu())) continue;
     if (tf.getBackend() === name) return name;
     if (await trySet(name)) {
       await tf.ready();

@@ -45,7 +45,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   let done = 0;
   try {
     for await (const batch of batchIterator(data, { batchSize })) {
-      const [loss, predicted] = tf.tidy(() => {
+      const [lossT, predictedT] = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
         const logits = model.forward(x, { trainables, snell, training: false });
         if (logits.shape[1] !== classes) {
@@ -55,8 +55,12 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
         }
         const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), classes);
         const l = tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.SUM);
-        return [l.dataSync()[0], tf.argMax(logits, 1).dataSync()];
+        return [l, tf.argMax(logits, 1)];
       });
+      const loss = (await lossT.data())[0];
+      const predicted = await predictedT.data();
+      lossT.dispose();
+      predictedT.dispose();
       lossSum += loss;
       batch.y.forEach((label, i) => {
         count[label] += 1;

@@ -68,20 +68,22 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
       for await (const batch of batchIterator(data, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch })) {
         if (signal?.aborted) throw new Error('trainLocal(): aborted');
         const lr = learningRateAt(step, schedule);
-        const { loss, hits } = tf.tidy(() => {
+        const [lossT, hitsT] = tf.tidy(() => {
           const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
           const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), data.classes.length);
           let logits: tf.Tensor2D | undefined;
           const { value, grads } = tf.variableGrads(() => {
-            logits = tf.keep(model.forward(x, {
-              trainables: variables,
-              snell,
-              gradientMasks,
-              training: true,
-              adapterDropout: cfg.adapterDropout,
-              dropPath: cfg.dropPath,
-              rng,
-            }));
+            logits = tf.keep(
+              model.forward(x, {
+                trainables: variables,
+                snell,
+                gradientMasks,
+                training: true,
+                adapterDropout: cfg.adapterDropout,
+                dropPath: cfg.dropPath,
+                rng,
+              }),
+            );
             let l = tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
             if (anchors) l = tf.add(l, tf.mul(cfg.proximalMu / 2, proximalTerm(variables, anchors)));
             return l;
@@ -96,8 +98,13 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
           const predicted = tf.argMax(logits as tf.Tensor2D, 1);
           (logits as tf.Tensor2D).dispose();
           const hit = tf.sum(tf.cast(tf.equal(predicted, tf.tensor1d(batch.y, 'int32')), 'int32'));
-          return { loss: value.dataSync()[0], hits: hit.dataSync()[0] };
+          return [value, hit];
         });
+        // asynchronous reads: WebGPU in Node cannot read synchronously, and browsers stall on it
+        const loss = (await lossT.data())[0];
+        const hits = (await hitsT.data())[0];
+        lossT.dispose();
+        hitsT.dispose();
         if (!Number.isFinite(loss)) throw new Error(`trainLocal(): loss became ${loss} at step ${step}; lower the learning rate`);
         step += 1;
         seen += batch.n;

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { mergeAdapter, mergedConfigJson } from '@fedsnell/vit';
+import { loadBackboneFolder, saveBackboneFolder } from '@fedsnell/vit/node';
+import { action, CliError, printJson } from '../lib/run';
+import { readAdapter, selectBackend } from '../lib/load';
+
+export function registerMerge(program: Command): void {
+  program
+    .command('merge')
+    .description('write a timm-layout backbone with the adapter folded in (W += S(ΔW)ᵀ; head and cls_token replaced)')
+    .requiredOption('--backbone <dir>', 'timm-layout backbone folder')
+    .requiredOption('--adapter <file>', 'fedsnell adapter .safetensors')
+    .requiredOption('--out <dir>', 'output folder (created; config.json + model.safetensors)')
+    .option('--backend <name>', 'auto|webgpu|wasm|cpu (wasm by default: exactness first)', 'wasm')
+    .option('--json', 'print one JSON object')
+    .action(
+      action('merge', async (opts: { backbone: string; adapter: string; out: string; backend: string; json?: boolean }) => {
+        if (resolve(opts.out) === resolve(opts.backbone)) {
+          throw new CliError('--out must differ from --backbone: merging never overwrites the source backbone');
+        }
+        const backend = await selectBackend(opts.backend);
+        const adapter = await readAdapter(opts.adapter);
+        const folder = await loadBackboneFolder(opts.backbone);
+        const sha = adapter.extra['backbone_sha256'];
+        if (typeof sha === 'string' && sha !== folder.sha256) {
+          throw new CliError(`the adapter was trained on backbone ${sha.slice(0, 12)}… but ${opts.backbone} is ${folder.sha256.slice(0, 12)}…`);
+        }
+        const merged = mergeAdapter(folder.tensors, { config: adapter.config, tensors: adapter.tensors });
+        const head = merged.get('head.weight');
+        const classNames = Array.isArray(adapter.extra['classes']) ? (adapter.extra['classes'] as unknown[]).map(String) : undefined;
+        const numClasses = head ? head.shape[0] : folder.config.numClasses;
+        const configJson = mergedConfigJson(
+          folder.configJson,
+          numClasses,
+          classNames && classNames.length === numClasses ? classNames : undefined,
+        );
+        await saveBackboneFolder(opts.out, configJson, merged);
+        const summary = { out: resolve(opts.out), modules: adapter.modules.length, numClasses, backend };
+        if (opts.json) printJson(summary);
+        else process.stdout.write(`merged ${adapter.modules.length} modules into ${summary.out} (${numClasses} classes)\n`);
+      }),
+    );
+}

@@ -1,0 +1,164 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { writeFileAtomic } from '@fedsnell/tensor-io/node';
+import { createTrainables } from '@fedsnell/vit';
+import { evaluate, resolveTrainerConfig, trainLocal, type EvalResult } from '@fedsnell/train';
+import { action, CliError, numberOption, printJson } from '../lib/run';
+import { loadBackbone, openData, selectBackend } from '../lib/load';
+import { progressBar } from '../lib/progress';
+
+interface TrainOpts {
+  backbone: string;
+  data: string;
+  out: string;
+  evalData?: string;
+  kernel: string;
+  p: number;
+  scale: number;
+  heads?: number;
+  rank: number;
+  sparsity: number;
+  threshold: string;
+  epochs: number;
+  maxSteps: number;
+  batch: number;
+  lr: number;
+  weightDecay: number;
+  warmupEpochs: number;
+  minLr: number;
+  adapterDropout: number;
+  dropPath: number;
+  seed: number;
+  backend: string;
+  json?: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('centralized SNELL fine-tuning on an ImageFolder; writes an adapter .safetensors')
+    .requiredOption('--backbone <dir>', 'timm-layout backbone folder')
+    .requiredOption('--data <dir>', 'training ImageFolder')
+    .requiredOption('--out <file>', 'adapter file to write')
+    .option('--eval-data <dir>', 'ImageFolder to score the trained adapter on')
+    .option('--kernel <name>', 'distance (SNELL) | linear (LoRA baseline)', 'distance')
+    .option('--p <n>', 'distance kernel norm: 1 or 2', numberOption('--p', 1, 2, true), 2)
+    .option('--scale <x>', 'head coefficient scale c_h = scale·(-1)^h', numberOption('--scale', 0, 1e6), 0.1)
+    .option('--heads <n>', 'kernel heads (default 2 for distance, 1 for linear)', numberOption('--heads', 1, 64, true))
+    .option('--rank <n>', 'factor rank r', numberOption('--rank', 1, 4096, true), 8)
+    .option('--sparsity <s>', 'sparsity ratio in [0,1); 0 = dense kernelized LoRA', numberOption('--sparsity', 0, 0.999999), 0.9)
+    .option('--threshold <mode>', "reference (S = ΔW·|ΔW|·mask) | soft (the paper's ΔW·max(|ΔW|−τ,0))", 'reference')
+    .option('--epochs <n>', 'epochs', numberOption('--epochs', 1, 100000, true), 10)
+    .option('--max-steps <n>', 'stop after n optimizer steps (0 = no limit)', numberOption('--max-steps', 0, 1e9, true), 0)
+    .option('--batch <n>', 'batch size', numberOption('--batch', 1, 4096, true), 32)
+    .option('--lr <x>', 'peak learning rate', numberOption('--lr', 1e-12, 10), 1e-3)
+    .option('--weight-decay <x>', 'decoupled weight decay on factors and head weight', numberOption('--weight-decay', 0, 10), 1e-4)
+    .option('--warmup-epochs <x>', 'linear warm-up epochs', numberOption('--warmup-epochs', 0, 1e5), 0)
+    .option('--min-lr <x>', 'floor of the cosine schedule', numberOption('--min-lr', 0, 10), 1e-5)
+    .option('--adapter-dropout <x>', 'dropout on the adapter input', numberOption('--adapter-dropout', 0, 0.99), 0.1)
+    .option('--drop-path <x>', 'drop-path on the adapter output', numberOption('--drop-path', 0, 0.99), 0.1)
+    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
+    .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
+    .option('--json', 'print one JSON object')
+    .action(action('train', (opts: TrainOpts) => runTrain(opts)));
+}
+
+async function runTrain(opts: TrainOpts): Promise<void> {
+  if (opts.kernel !== 'distance' && opts.kernel !== 'linear') throw new CliError(`--kernel must be distance or linear but got '${opts.kernel}'`);
+  if (opts.threshold !== 'reference' && opts.threshold !== 'soft') {
+    throw new CliError(`--threshold must be reference or soft but got '${opts.threshold}'`);
+  }
+  let snell: SnellConfig;
+  try {
+    snell = resolveSnellConfig({
+      kernel: opts.kernel,
+      p: opts.p as 1 | 2,
+      scale: opts.scale,
+      heads: opts.heads ?? (opts.kernel === 'linear' ? 1 : 2),
+      rank: opts.rank,
+      sparsity: opts.sparsity,
+      threshold: opts.threshold,
+    });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  const trainer = resolveTrainerConfig({
+    epochs: opts.epochs,
+    maxSteps: opts.maxSteps,
+    batchSize: opts.batch,
+    lr: opts.lr,
+    weightDecay: opts.weightDecay,
+    warmupEpochs: opts.warmupEpochs,
+    minLr: opts.minLr,
+    adapterDropout: opts.adapterDropout,
+    dropPath: opts.dropPath,
+    seed: opts.seed,
+  });
+  const backend = await selectBackend(opts.backend);
+  const { model, folder } = await loadBackbone(opts.backbone);
+  try {
+    const data = await openData(opts.data, folder.config);
+    const evalData = opts.evalData ? await openData(opts.evalData, folder.config) : undefined;
+    if (evalData && evalData.classes.join('\n') !== data.classes.join('\n')) {
+      throw new CliError(`--eval-data classes (${evalData.classes.join(', ')}) differ from --data classes (${data.classes.join(', ')})`);
+    }
+    if (!opts.json) {
+      process.stderr.write(
+        `train: ${folder.config.architecture} on ${backend}, ${data.size} images in ${data.classes.length} classes, ` +
+          `${JSON.stringify(describeSnellConfig(snell))}\n`,
+      );
+    }
+    const initial = createTrainables(model, snell, { numClasses: data.classes.length, seed: trainer.seed });
+    const stepsPerEpoch = Math.ceil(data.size / trainer.batchSize);
+    const total = trainer.maxSteps > 0 ? Math.min(trainer.maxSteps, stepsPerEpoch * trainer.epochs) : stepsPerEpoch * trainer.epochs;
+    const bar = opts.json ? undefined : progressBar('train', total);
+    const { state, metrics } = await trainLocal({
+      model,
+      data,
+      initial,
+      snell,
+      config: trainer,
+      onProgress: (e) =>
+        bar?.update(e.step, { info: `epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} img/s` }),
+    });
+    bar?.stop();
+    let evalResult: EvalResult | undefined;
+    if (evalData) evalResult = await evaluate({ model, data: evalData, trainables: state, snell, batchSize: trainer.batchSize });
+    const modules = [...state.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
+    const bytes = encodeAdapter({
+      config: snell,
+      modules,
+      tensors: state,
+      extra: {
+        backbone_sha256: folder.sha256,
+        architecture: folder.config.architecture,
+        classes: data.classes,
+        trainer,
+        metrics: { train: metrics, ...(evalResult ? { eval: { accuracy: evalResult.accuracy, loss: evalResult.loss, count: evalResult.count } } : {}) },
+      },
+    });
+    await writeFileAtomic(opts.out, bytes);
+    const summary = {
+      out: resolve(opts.out),
+      backend,
+      modules: modules.length,
+      bytes: bytes.length,
+      train: metrics,
+      ...(evalResult ? { eval: evalResult } : {}),
+    };
+    if (opts.json) {
+      printJson(summary);
+      return;
+    }
+    process.stdout.write(
+      `wrote ${summary.out} (${modules.length} modules, ${(bytes.length / 1024).toFixed(1)} KiB): train loss ${metrics.loss.toFixed(4)}, ` +
+        `accuracy ${(100 * metrics.accuracy).toFixed(2)}%, ${metrics.examplesPerSecond.toFixed(1)} img/s\n`,
+    );
+    if (evalResult) {
+      process.stdout.write(`eval accuracy ${(100 * evalResult.accuracy).toFixed(2)}% on ${evalResult.count} images, loss ${evalResult.loss.toFixed(4)}\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+}
