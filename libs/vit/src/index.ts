@@ -1,1 +1,11 @@
-export {};
+export type { VitConfig, VitArchitecture } from './lib/config';
+export { resolveVitConfig, vitArchitecture, VIT_ARCHITECTURES } from './lib/config';
+export type { ForwardOptions } from './lib/model';
+export { VisionTransformer } from './lib/model';
+export type { AdapterModule } from './lib/weights';
+export { ADAPTER_MODULES, adapterModules, adapterModuleShape, vitTensorShapes, checkVitTensors } from './lib/weights';
+export type { TrainableOptions } from './lib/trainables';
+export { createTrainables, createFullTrainables } from './lib/trainables';
+export type { AdapterState } from './lib/merge';
+export { mergeAdapter, mergedConfigJson } from './lib/merge';
+export { gelu } from './lib/gelu';

@@ -1,1 +1,2 @@
-export {};
+export { loadBackboneFolder, saveBackboneFolder } from './lib/backbone-folder';
+export type { BackboneFolder } from './lib/backbone-folder';

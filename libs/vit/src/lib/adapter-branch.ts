@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { snellMatMul } from '@fedsnell/snell';
+import type { SnellConfig } from '@fedsnell/snell';
+
+export interface AdapterRegularisation {
+  /** Dropout rate on the adapter input (reference: 0.1 in training). */
+  dropout: number;
+  /** Drop-path rate on the adapter output, one draw per sample (reference: 0.1 in training). */
+  dropPath: number;
+  /** Tokens per sample: rows [i·tokens, (i+1)·tokens) of x belong to sample i. */
+  tokens: number;
+  rng: () => number;
+}
+
+/**
+ * Dropout on an adapter input, seeded from `reg.rng`. The reference draws one mask for the q/k/v
+ * adapters together, one each for fc1 and fc2, and none for proj; the caller decides which inputs.
+ */
+export function adapterInput(x: tf.Tensor2D, reg: AdapterRegularisation | undefined): tf.Tensor2D {
+  if (!reg || reg.dropout === 0) return x;
+  return tf.dropout(x, reg.dropout, undefined, Math.floor(reg.rng() * 2147483647)) as tf.Tensor2D;
+}
+
+/**
+ * The parallel SNELL (or LoRA) branch of one linear layer: x·S(ΔW) for x [rows, in], with
+ * per-sample drop-path on its output (timm DropPath: keep with 1 − p, scale by 1/(1 − p)).
+ */
+export function adapterBranch(
+  x: tf.Tensor2D,
+  a: tf.Tensor3D,
+  b: tf.Tensor3D,
+  cfg: SnellConfig,
+  reg?: AdapterRegularisation,
+): tf.Tensor2D {
+  const delta = snellMatMul(x, a, b, cfg);
+  if (!reg || reg.dropPath === 0) return delta;
+  const rows = x.shape[0];
+  const keep = new Float32Array(rows);
+  const scale = 1 / (1 - reg.dropPath);
+  for (let start = 0; start < rows; start += reg.tokens) {
+    keep.fill(reg.rng() >= reg.dropPath ? scale : 0, start, Math.min(start + reg.tokens, rows));
+  }
+  const mask = tf.tensor2d(keep, [rows, 1]);
+  const out = tf.mul(delta, mask) as tf.Tensor2D;
+  delta.dispose();
+  mask.dispose();
+  return out;
+}

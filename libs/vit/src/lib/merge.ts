@@ -1,0 +1,98 @@
+import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
+import type { SnellConfig } from '@fedsnell/snell';
+import { computeSparseDelta } from '@fedsnell/snell';
+
+export interface AdapterState {
+  config: SnellConfig;
+  tensors: TensorMap;
+}
+
+const FN = 'mergeAdapter()';
+const DENSE = new Set(['head.weight', 'head.bias', 'cls_token']);
+
+/** Target weight and row offset of an adapted module inside timm's fused layout. */
+function targetOf(module: string): { weight: string; block: number } | undefined {
+  const m = /^(blocks\.\d+)\.(attn\.(q|k|v|proj)|mlp\.fc[12])$/.exec(module);
+  if (!m) return undefined;
+  if (m[3] && m[3] !== 'proj') return { weight: `${m[1]}.attn.qkv.weight`, block: 'qkv'.indexOf(m[3]) };
+  return { weight: `${module}.weight`, block: 0 };
+}
+
+/**
+ * Folds an adapter into a backbone: W += S(ΔW)ᵀ per module (q/k/v into their row blocks of
+ * attn.qkv.weight), and replaces head.weight, head.bias and cls_token when the adapter has them.
+ * Pure: returns a new map; unchanged tensors are shared with the input, changed ones are copies.
+ */
+export function mergeAdapter(backbone: TensorMap, adapter: AdapterState): TensorMap {
+  if (adapter.tensors.has('head.weight') !== adapter.tensors.has('head.bias')) {
+    throw new Error(`${FN}: adapter must have head.weight and head.bias together`);
+  }
+  const out: TensorMap = new Map(backbone);
+  const modules: string[] = [];
+  for (const name of adapter.tensors.keys()) {
+    const factor = /^(.*)\.snell_([AB])$/.exec(name);
+    if (factor) {
+      if (factor[2] === 'A') modules.push(factor[1]);
+      else if (!adapter.tensors.has(`${factor[1]}.snell_A`)) throw new Error(`${FN}: adapter has '${name}' without '${factor[1]}.snell_A'`);
+    } else if (!DENSE.has(name)) {
+      throw new Error(`${FN}: adapter tensor '${name}' is neither a SNELL factor nor one of ${[...DENSE].join(', ')}`);
+    }
+  }
+  for (const module of modules) {
+    const target = targetOf(module);
+    if (!target) throw new Error(`${FN}: adapter module '${module}' is not an adaptable ViT module (blocks.{i}.attn.q|k|v|proj, blocks.{i}.mlp.fc1|fc2)`);
+    const A = adapter.tensors.get(`${module}.snell_A`) as NamedTensor;
+    const B = adapter.tensors.get(`${module}.snell_B`);
+    if (!B) throw new Error(`${FN}: adapter has '${module}.snell_A' without '${module}.snell_B'`);
+    const current = out.get(target.weight);
+    if (!current || current.shape.length !== 2) throw new Error(`${FN}: backbone has no 2-D '${target.weight}' for adapter module '${module}'`);
+    const { delta, shape } = computeSparseDelta(A, B, adapter.config);
+    const [inFeatures, outFeatures] = shape;
+    const fused = target.weight.endsWith('attn.qkv.weight');
+    const rows = fused ? 3 * outFeatures : outFeatures;
+    if (current.shape[0] !== rows || current.shape[1] !== inFeatures) {
+      throw new Error(`${FN}: adapter module '${module}' is [in ${inFeatures}, out ${outFeatures}] so '${target.weight}' must be [${rows}, ${inFeatures}] but is [${current.shape}]`);
+    }
+    const rowOffset = target.block * outFeatures;
+    // Copy once per weight: several modules (q, k, v) may fold into the same tensor.
+    const data = current === backbone.get(target.weight) ? Float32Array.from(current.data) : current.data;
+    for (let o = 0; o < outFeatures; o++) {
+      const row = (rowOffset + o) * inFeatures;
+      for (let i = 0; i < inFeatures; i++) data[row + i] += delta[i * outFeatures + o];
+    }
+    out.set(target.weight, { shape: [...current.shape], data });
+  }
+  for (const name of DENSE) {
+    const t = adapter.tensors.get(name);
+    if (!t) continue;
+    const old = backbone.get(name);
+    if (name === 'cls_token' && old && old.shape.join() !== t.shape.join()) {
+      throw new Error(`${FN}: adapter cls_token is [${t.shape}] but the backbone's is [${old.shape}]`);
+    }
+    out.set(name, { shape: [...t.shape], data: Float32Array.from(t.data) });
+  }
+  return out;
+}
+
+/**
+ * config.json for a merged backbone: num_classes set everywhere timm reads it (top level,
+ * model_args, pretrained_cfg), and `label_names` (timm's Hub key) when class names are given.
+ */
+export function mergedConfigJson(configJson: Record<string, unknown>, numClasses: number, classNames?: readonly string[]): Record<string, unknown> {
+  if (!Number.isInteger(numClasses) || numClasses < 1) {
+    throw new RangeError(`numClasses passed to mergedConfigJson() must be a positive integer but got ${numClasses}`);
+  }
+  if (classNames && classNames.length !== numClasses) {
+    throw new RangeError(`classNames passed to mergedConfigJson() must have ${numClasses} entries but got ${classNames.length}`);
+  }
+  const out = structuredClone(configJson);
+  out['num_classes'] = numClasses;
+  for (const key of ['model_args', 'pretrained_cfg']) {
+    const section = out[key];
+    if (typeof section === 'object' && section !== null && !Array.isArray(section)) {
+      if (key === 'model_args' || 'num_classes' in section) (section as Record<string, unknown>)['num_classes'] = numClasses;
+    }
+  }
+  if (classNames) out['label_names'] = [...classNames];
+  return out;
+}
