@@ -13,3 +13,6 @@ export { evaluate } from './lib/evaluate';
 export { toVariables, toTensorMap } from './lib/state';
 export { useBackend, parseBackendChoice, availableBackends } from '@fedsnell/backends';
 export type { BackendChoice, BackendName } from '@fedsnell/backends';
+// Data-parallel training over Node worker threads (Node only: node:worker_threads is required lazily).
+export type { BackboneSource, ParallelEngineOptions, ParallelGradients, ParallelTrainOptions } from './lib/parallel';
+export { ParallelGradientEngine, defaultWorkerCount, trainLocalParallel } from './lib/parallel';

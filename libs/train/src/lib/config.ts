@@ -17,6 +17,11 @@ export interface TrainerConfig {
   adapterDropout: number;
   /** drop-path on the adapter output while training (reference 0.1) */
   dropPath: number;
+  /**
+   * recompute each block in the backward pass instead of keeping its activations: much lower peak
+   * memory for about one more forward pass of compute
+   */
+  checkpoint: boolean;
   /** FedProx proximal coefficient μ: adds μ/2·‖w − w_global‖² to the loss; 0 = plain local training */
   proximalMu: number;
 }
@@ -33,6 +38,7 @@ export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
   seed: 0,
   adapterDropout: 0.1,
   dropPath: 0.1,
+  checkpoint: false,
   proximalMu: 0,
 };
 

@@ -3,6 +3,7 @@ import type { TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
 import { batchIterator, type Dataset } from '@fedsnell/data';
 import type { TrainableModel } from './model';
+import { thresholdsFor } from './thresholds';
 
 export interface ClassScore {
   name: string;
@@ -44,10 +45,11 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
   let lossSum = 0;
   let done = 0;
   try {
+    const thresholds = await thresholdsFor(trainables, snell);
     for await (const batch of batchIterator(data, { batchSize })) {
       const [lossT, predictedT] = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
-        const logits = model.forward(x, { trainables, snell, training: false });
+        const logits = model.forward(x, { trainables, snell, thresholds, training: false });
         if (logits.shape[1] !== classes) {
           throw new Error(
             `evaluate(): the model predicts ${logits.shape[1]} classes but the data has ${classes} (${data.classes.join(', ')})`,

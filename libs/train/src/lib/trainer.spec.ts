@@ -114,3 +114,40 @@ describe('evaluate', () => {
     await expect(evaluate({ model, data })).rejects.toThrow('evaluate(): the model predicts 5 classes but the data has 2');
   });
 });
+
+describe('trainLocal on webgpu', () => {
+  afterAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('trains with asynchronously read thresholds and matches wasm', async () => {
+    // WebGPU in Node has no synchronous reads: the trainer must read every τ asynchronously
+    const data = halvesDataset(4, 16, 7);
+    const config = { ...fast, epochs: 1, batchSize: 4 };
+    await useBackend('wasm');
+    const onWasm = await trainLocal({ model, data, initial, snell, config });
+    await useBackend('webgpu');
+    const gpuModel = VisionTransformer.fromTensors(model.config, (await loadBackboneFolder(FIXTURE)).tensors);
+    const onGpu = await trainLocal({ model: gpuModel, data, initial, snell, config });
+    gpuModel.dispose();
+    expect(onGpu.metrics.loss).toBeCloseTo(onWasm.metrics.loss, 4);
+    const a = onWasm.state.get('head.weight')?.data ?? new Float32Array();
+    const b = onGpu.state.get('head.weight')?.data ?? new Float32Array();
+    let maxDiff = 0;
+    a.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i]))));
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+});
+
+describe('trainLocal with block checkpointing', () => {
+  it('gives the same state as without', async () => {
+    const data = halvesDataset(8, 16, 7);
+    const plain = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const ckpt = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, checkpoint: true } });
+    const a = plain.state.get('blocks.0.attn.q.snell_A')?.data ?? new Float32Array();
+    const b = ckpt.state.get('blocks.0.attn.q.snell_A')?.data ?? new Float32Array();
+    let maxDiff = 0;
+    a.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i]))));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+});

@@ -9,6 +9,7 @@ import type { TrainMetrics, TrainProgress } from './events';
 import type { TrainableModel } from './model';
 import { learningRateAt } from './schedule';
 import { toTensorMap, toVariables } from './state';
+import { thresholdsFor } from './thresholds';
 
 export interface TrainOptions {
   model: TrainableModel;
@@ -68,6 +69,7 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
       for await (const batch of batchIterator(data, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch })) {
         if (signal?.aborted) throw new Error('trainLocal(): aborted');
         const lr = learningRateAt(step, schedule);
+        const thresholds = await thresholdsFor(variables, snell);
         const [lossT, hitsT] = tf.tidy(() => {
           const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
           const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), data.classes.length);
@@ -78,6 +80,8 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
                 trainables: variables,
                 snell,
                 gradientMasks,
+                thresholds,
+                checkpoint: cfg.checkpoint,
                 training: true,
                 adapterDropout: cfg.adapterDropout,
                 dropPath: cfg.dropPath,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { snellMatMul } from '@fedsnell/snell';
-import type { SnellConfig } from '@fedsnell/snell';
+import type { CompetitionThreshold, SnellConfig } from '@fedsnell/snell';
 
 export interface AdapterRegularisation {
   /** Dropout rate on the adapter input (reference: 0.1 in training). */
@@ -31,8 +31,9 @@ export function adapterBranch(
   b: tf.Tensor3D,
   cfg: SnellConfig,
   reg?: AdapterRegularisation,
+  threshold?: CompetitionThreshold,
 ): tf.Tensor2D {
-  const delta = snellMatMul(x, a, b, cfg);
+  const delta = snellMatMul(x, a, b, cfg, threshold);
   if (!reg || reg.dropPath === 0) return delta;
   const rows = x.shape[0];
   const keep = new Float32Array(rows);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { plainMatMul } from '@fedsnell/snell';
-import type { SnellConfig } from '@fedsnell/snell';
+import type { CompetitionThreshold, SnellConfig } from '@fedsnell/snell';
 import type { VitConfig } from './config';
 import { gelu } from './gelu';
 import { layerNorm } from './layer-norm';
@@ -22,6 +22,11 @@ export interface ForwardOptions {
   snell?: SnellConfig;
   /** Fixed 0/1 masks by backbone weight name: that trainable's gradient is multiplied by its mask. */
   gradientMasks?: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * Competition thresholds by module name, read asynchronously beforehand (snellThreshold). Without
+   * them each adapter reads ΔW synchronously, which WebGPU in Node cannot do and browsers stall on.
+   */
+  thresholds?: ReadonlyMap<string, CompetitionThreshold>;
   /** Enables adapter dropout / drop-path. */
   training?: boolean;
   /**
@@ -55,6 +60,7 @@ interface Pass {
   masks: ReadonlyMap<string, tf.Tensor>;
   snell?: SnellConfig;
   reg?: AdapterRegularisation;
+  thresholds?: ReadonlyMap<string, CompetitionThreshold>;
   checkpoint: boolean;
 }
 
@@ -128,7 +134,7 @@ export class VisionTransformer {
     }
     const trainables = options.trainables ?? new Map<string, tf.Tensor>();
     checkTrainables(config, trainables, options.snell, options.gradientMasks);
-    const pass: Pass = { trainables, masks: options.gradientMasks ?? new Map(), snell: options.snell, checkpoint: options.checkpoint ?? false };
+    const pass: Pass = { trainables, masks: options.gradientMasks ?? new Map(), snell: options.snell, checkpoint: options.checkpoint ?? false, thresholds: options.thresholds };
     const dropout = options.training ? (options.adapterDropout ?? 0) : 0;
     const dropPath = options.training ? (options.dropPath ?? 0) : 0;
     for (const [arg, rate] of [['adapterDropout', dropout], ['dropPath', dropPath]] as const) {
@@ -254,7 +260,8 @@ export class VisionTransformer {
     const a = pass.trainables.get(`${module}.snell_A`);
     const b = pass.trainables.get(`${module}.snell_B`);
     if (!a || !b || !pass.snell) return y;
-    return tf.add(y, adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg)) as tf.Tensor2D;
+    const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module));
+    return tf.add(y, branch) as tf.Tensor2D;
   }
 
   private hasAdapter(pass: Pass, ...modules: string[]): boolean {

@@ -1,0 +1,50 @@
+import type { SnellConfig } from '@fedsnell/snell';
+
+/** Backbone tensors packed into one SharedArrayBuffer: every worker reads it without a copy. */
+export interface PackedBackbone {
+  configJson: Record<string, unknown>;
+  buffer: SharedArrayBuffer;
+  entries: { name: string; shape: number[]; offset: number; length: number }[];
+}
+
+export interface TrainableSpec {
+  name: string;
+  shape: number[];
+}
+
+export interface InitMessage {
+  type: 'init';
+  backend: 'wasm' | 'cpu';
+  backbone: PackedBackbone;
+  trainables: TrainableSpec[];
+  snell?: SnellConfig;
+  numClasses: number;
+  adapterDropout: number;
+  dropPath: number;
+}
+
+/** One worker's share of a step: current trainables (in spec order) and its slice of the batch. */
+export interface StepMessage {
+  type: 'step';
+  id: number;
+  /** seeds this step's dropout / drop-path draws in the worker */
+  seed: number;
+  trainables: Float32Array[];
+  x: Float32Array;
+  y: Int32Array;
+  n: number;
+}
+
+export type ToWorker = InitMessage | StepMessage | { type: 'close' };
+
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  /** gradients of the mean loss over this worker's slice, in spec order */
+  grads: Float32Array[];
+  loss: number;
+  hits: number;
+  n: number;
+}
+
+export type FromWorker = { type: 'ready'; backend: string } | ResultMessage | { type: 'error'; id?: number; message: string };
