@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs';
+import type { SnellConfig } from './config';
+import { checkFactors } from './factors';
+import { mergeForward, mergeGrad, mergeKernel } from './merge-kernel';
+import { sparsify, sparsityWeight } from './sparsify';
+import { competitionThreshold, readDeltaSync, type CompetitionThreshold } from './threshold';
+
+/**
+ * τ, cut and kept of S(ΔW(A, B)) read asynchronously. τ depends only on the factors, so a trainer
+ * can compute it for every module before a step; passing it to snellMatMul/sparseDelta/sparsify
+ * avoids their synchronous read, which WebGPU in Node cannot do at all (no OffscreenCanvas) and
+ * which stalls the pipeline in browsers.
+ */
+export async function snellThreshold(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig): Promise<CompetitionThreshold> {
+  checkFactors('snellThreshold()', A, B, cfg);
+  const deltaW = mergeForward(A, B, cfg);
+  try {
+    if (cfg.sparsity === 0) return { tau: 0, cut: 0, kept: deltaW.size };
+    return competitionThreshold((await deltaW.data()) as Float32Array, cfg.sparsity);
+  } finally {
+    deltaW.dispose();
+  }
+}
+
+/** S(ΔW(A, B)) [in, out], differentiable in A and B (ΔW recomputed in backward, S's weight kept). */
+export function sparseDelta(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig, threshold?: CompetitionThreshold): tf.Tensor2D {
+  checkFactors('sparseDelta()', A, B, cfg);
+  const deltaW = mergeKernel(A, B, cfg);
+  const { sparse } = sparsify(deltaW, cfg, threshold);
+  deltaW.dispose();
+  return sparse;
+}
+
+/**
+ * y = x·S(ΔW(A, B)) as one customGrad that keeps nothing of size [in, out] between forward and
+ * backward: the forward saves only x, A, B (and the numbers τ, cut); the backward recomputes ΔW
+ * and the mask (same ops, same backend ⇒ the same mask), then
+ *   dS = xᵀ·dy,  dΔW = dS ⊙ w,  (dA, dB) = kernel gradient,  dx = dy·Sᵀ = (S·dyᵀ)ᵀ,
+ * transposing only the thin operands and using plain matMuls throughout.
+ * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold).
+ */
+export function snellMatMul(
+  x: tf.Tensor2D,
+  A: tf.Tensor3D,
+  B: tf.Tensor3D,
+  cfg: SnellConfig,
+  threshold?: CompetitionThreshold,
+): tf.Tensor2D {
+  const [inFeatures] = checkFactors('snellMatMul()', A, B, cfg);
+  if (x.rank !== 2 || x.shape[1] !== inFeatures) {
+    throw new RangeError(`x passed to snellMatMul() must have shape [n, ${inFeatures}] but got [${x.shape.join(', ')}]`);
+  }
+  const dense = cfg.sparsity === 0;
+  let th = threshold;
+  /** S and its weight w from ΔW (w is undefined when dense: S = ΔW). */
+  const sparse = (deltaW: tf.Tensor2D): { S: tf.Tensor2D; w?: tf.Tensor2D } => {
+    if (dense || !th) return { S: deltaW };
+    const w = sparsityWeight(deltaW, th.cut, th.tau, cfg);
+    return { S: tf.mul<tf.Tensor2D>(deltaW, w), w };
+  };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, a, b, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    save([xi, a, b]);
+    const deltaW = mergeForward(a, b, cfg);
+    if (!dense && !th) th = competitionThreshold(readDeltaSync(deltaW, 'snellMatMul()'), cfg.sparsity);
+    // The customGrad forward runs in a tidy: ΔW, w and S are released when it returns.
+    const value = tf.matMul(xi, sparse(deltaW).S);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sa, sb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+        const g = dy as tf.Tensor2D;
+        const { S, w } = sparse(mergeForward(sa, sb, cfg));
+        const dS = tf.matMul<tf.Tensor2D>(tf.transpose(sx), g);
+        const dW = w ? tf.mul<tf.Tensor2D>(dS, w) : dS;
+        const [dA, dB] = mergeGrad(sa, sb, dW, cfg);
+        const dx = tf.transpose(tf.matMul(S, tf.transpose(g)));
+        return [dx, dA, dB];
+      },
+    };
+  });
+  return op(x, A, B) as tf.Tensor2D;
+}

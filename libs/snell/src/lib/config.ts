@@ -1,0 +1,85 @@
+/** SNELL hyperparameters of one adapted layer (all layers of an adapter share them). */
+export interface SnellConfig {
+  /** 'distance' = SNELL's kernelized LoRA; 'linear' = plain LoRA (ΔW = A₀·B₀ᵀ), the baseline. */
+  kernel: 'distance' | 'linear';
+  /** Norm of the distance kernel. */
+  p: 1 | 2;
+  /** |c_h|; head h has coefficient scale·(−1)^h. The linear kernel has no coefficient (scale 1). */
+  scale: number;
+  heads: number;
+  rank: number;
+  /** s ∈ [0, 1): the quantile of |ΔW| below which entries are dropped; 0 switches to dense (KLoRA). */
+  sparsity: number;
+  /** 'reference' = S = ΔW·|ΔW|·[|ΔW| > τ] (the code); 'soft' = ΔW·max(|ΔW| − τ, 0) (the paper's text). */
+  threshold: 'reference' | 'soft';
+}
+
+export type SnellMode = 'klora-dense' | 'lora-dense' | 'sparse';
+
+export interface SnellConfigSummary {
+  /** s = 0 is a discontinuity in the reference: no squaring, no mask (dense kernelized LoRA). */
+  mode: SnellMode;
+  headDim: number;
+  coefficients: number[];
+  text: string;
+}
+
+// 0.9 is the reference's most common sparsity ratio.
+const DEFAULTS: SnellConfig = {
+  kernel: 'distance',
+  p: 2,
+  scale: 0.1,
+  heads: 2,
+  rank: 8,
+  sparsity: 0.9,
+  threshold: 'reference',
+};
+
+const FN = 'resolveSnellConfig()';
+
+function fail(arg: string, constraint: string, value: unknown): never {
+  throw new RangeError(`${arg} passed to ${FN} ${constraint} but got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+}
+
+function positiveInteger(arg: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail(arg, 'must be a positive integer', value);
+  return value;
+}
+
+/**
+ * Fills defaults and validates; the input may come from JSON (adapter files, task files), so every
+ * field is checked at run time. Throws a one-line RangeError naming the field.
+ */
+export function resolveSnellConfig(partial: Partial<SnellConfig> = {}): SnellConfig {
+  const kernel = partial.kernel ?? DEFAULTS.kernel;
+  if (kernel !== 'distance' && kernel !== 'linear') fail('kernel', "must be 'distance' or 'linear'", kernel);
+  const linear = kernel === 'linear';
+  const p = partial.p ?? DEFAULTS.p;
+  if (p !== 1 && p !== 2) fail('p', 'must be 1 or 2', p);
+  const heads = positiveInteger('heads', partial.heads ?? (linear ? 1 : DEFAULTS.heads));
+  if (linear && heads !== 1) fail('heads', "must be 1 for the 'linear' kernel", heads);
+  const scale = partial.scale ?? (linear ? 1 : DEFAULTS.scale);
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail('scale', 'must be a finite number > 0', scale);
+  if (linear && scale !== 1) fail('scale', "must be 1 for the 'linear' kernel (it has no coefficient)", scale);
+  const rank = positiveInteger('rank', partial.rank ?? DEFAULTS.rank);
+  if (rank % heads !== 0) fail('rank', `must divide evenly by heads (${heads})`, rank);
+  const sparsity = partial.sparsity ?? DEFAULTS.sparsity;
+  if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1)) fail('sparsity', 'must be in [0, 1)', sparsity);
+  const threshold = partial.threshold ?? DEFAULTS.threshold;
+  if (threshold !== 'reference' && threshold !== 'soft') fail('threshold', "must be 'reference' or 'soft'", threshold);
+  return { kernel, p, scale, heads, rank, sparsity, threshold };
+}
+
+/** What a configuration actually computes, for logs and `summary()` output. */
+export function describeSnellConfig(cfg: SnellConfig): SnellConfigSummary {
+  const headDim = cfg.rank / cfg.heads;
+  const coefficients =
+    cfg.kernel === 'linear' ? [1] : Array.from({ length: cfg.heads }, (_, h) => (h % 2 === 0 ? cfg.scale : -cfg.scale));
+  const dense = cfg.sparsity === 0;
+  const mode: SnellMode = !dense ? 'sparse' : cfg.kernel === 'linear' ? 'lora-dense' : 'klora-dense';
+  const kernelText = cfg.kernel === 'linear' ? 'linear (LoRA)' : `distance p=${cfg.p}, c=[${coefficients.join(', ')}]`;
+  const sparseText = dense
+    ? 'dense: S = ΔW (sparsity 0)'
+    : `sparse: keep |ΔW| > quantile ${cfg.sparsity} (${cfg.threshold === 'reference' ? 'S = ΔW·|ΔW|' : 'soft threshold'})`;
+  return { mode, headDim, coefficients, text: `${kernelText}, rank ${cfg.rank} in ${cfg.heads} head(s) of ${headDim}, ${sparseText}` };
+}

@@ -1,0 +1,34 @@
+import { resolveSnellConfig } from './config';
+import { initSnellFactors } from './init';
+import { createRng } from './rng';
+
+const maxAbs = (xs: Float32Array) => xs.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+
+describe('initSnellFactors', () => {
+  const cfg = resolveSnellConfig({ heads: 2, rank: 8 });
+
+  it('shapes A [H, in, d] and B [H, out, d]', () => {
+    const { A, B } = initSnellFactors(16, 64, cfg, createRng(0));
+    expect(A.shape).toEqual([2, 16, 4]);
+    expect(B.shape).toEqual([2, 64, 4]);
+    expect(A.data.length).toBe(128);
+  });
+
+  it('bounds A by 1/√(in·d) and B by 1/√(out·d), using most of the range', () => {
+    const { A, B } = initSnellFactors(16, 64, cfg, createRng(0));
+    expect(maxAbs(A.data)).toBeLessThanOrEqual(1 / 8);
+    expect(maxAbs(A.data)).toBeGreaterThan(0.9 / 8);
+    expect(maxAbs(B.data)).toBeLessThanOrEqual(1 / 16);
+    expect(maxAbs(B.data)).toBeGreaterThan(0.9 / 16);
+  });
+
+  it('is reproducible from the seed', () => {
+    expect(initSnellFactors(4, 4, cfg, createRng(3)).A.data).toEqual(initSnellFactors(4, 4, cfg, createRng(3)).A.data);
+  });
+
+  it('rejects a bad size', () => {
+    expect(() => initSnellFactors(0, 4, cfg, createRng(0))).toThrow(
+      'inFeatures passed to initSnellFactors() must be a positive integer but got 0',
+    );
+  });
+});
