@@ -1,0 +1,22 @@
+import type { Task } from '@fedsnell/protocol';
+
+/** `__metadata__.fedsnell` of a checkpoint, so that every checkpoint is also a valid adapter file. */
+export function adapterMetadata(task: Task, strategy: string, round: number, state: ReadonlyMap<string, unknown>): Record<string, unknown> {
+  const modules = [...state.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
+  const { kernel, p, scale, heads, rank, sparsity } = task.snell;
+  return {
+    format: 'fedsnell-adapter',
+    version: 1,
+    kernel,
+    p,
+    scale,
+    heads,
+    rank,
+    sparsity,
+    modules,
+    backbone: task.backbone.sha256,
+    classes: task.data.classes,
+    round,
+    strategy,
+  };
+}

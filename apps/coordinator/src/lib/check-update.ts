@@ -1,0 +1,58 @@
+import { decodeTensor, ErrorCode, type ParseResult, type ProtocolLimits, type Update, type WireDType } from '@fedsnell/protocol';
+import { updateNorm, type ClientUpdate } from '@fedsnell/federation';
+import type { TensorMap } from '@fedsnell/tensor-io';
+
+export interface UpdateExpectations {
+  clientId: string;
+  global: TensorMap;
+  dtype: WireDType;
+  limits: Pick<ProtocolLimits, 'maxTensors' | 'maxUpdateBytes'>;
+  maxUpdateNorm?: number;
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
+
+/**
+ * The tensor checks of an update that already passed the schema and the round checks, in the
+ * order PROTOCOL.md lists them; the first failure is returned and nothing is kept.
+ */
+export function checkUpdateTensors(update: Update, expect: UpdateExpectations): ParseResult<ClientUpdate> {
+  const who = `client ${expect.clientId}`;
+  const fail = (code: ErrorCode, message: string): ParseResult<ClientUpdate> => ({ ok: false, error: { code, message: `${who} ${message}; update dropped` } });
+  const { tensors } = update;
+  if (tensors.length > expect.limits.maxTensors) {
+    return fail(ErrorCode.PAYLOAD_TOO_LARGE, `sent ${tensors.length} tensors, at most ${expect.limits.maxTensors} allowed`);
+  }
+  const bytes = tensors.reduce((sum, t) => sum + t.data.byteLength, 0);
+  if (bytes > expect.limits.maxUpdateBytes) {
+    return fail(ErrorCode.PAYLOAD_TOO_LARGE, `sent ${bytes} tensor bytes, at most ${expect.limits.maxUpdateBytes} allowed`);
+  }
+  const sent = new Set(tensors.map((t) => t.name));
+  for (const name of expect.global.keys()) if (!sent.has(name)) return fail(ErrorCode.TENSOR_NAME, `did not send ${name}`);
+  for (const t of tensors) if (!expect.global.has(t.name)) return fail(ErrorCode.TENSOR_NAME, `sent unexpected tensor ${t.name}`);
+  for (const t of tensors) {
+    const want = (expect.global.get(t.name) as { shape: number[] }).shape;
+    if (t.shape.length !== want.length || t.shape.some((d, i) => d !== want[i])) {
+      return fail(ErrorCode.TENSOR_SHAPE, `sent ${t.name} with shape ${shapeText(t.shape)}, expected ${shapeText(want)}`);
+    }
+  }
+  for (const t of tensors) {
+    if (t.dtype !== expect.dtype) return fail(ErrorCode.TENSOR_DTYPE, `sent ${t.name} as ${t.dtype}, expected ${expect.dtype}`);
+  }
+  const state: TensorMap = new Map();
+  for (const t of tensors) {
+    const data = decodeTensor(t);
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) return fail(ErrorCode.NON_FINITE, `sent ${t.name} with ${data[i]} at index ${i}`);
+    }
+    state.set(t.name, { shape: [...t.shape], data });
+  }
+  const clientUpdate: ClientUpdate = { clientId: expect.clientId, numExamples: update.numExamples, state, metrics: { ...update.metrics } };
+  if (expect.maxUpdateNorm !== undefined) {
+    const norm = updateNorm(clientUpdate, expect.global);
+    if (!(norm <= expect.maxUpdateNorm)) {
+      return fail(ErrorCode.NORM_BOUND, `sent an update of L2 norm ${norm.toPrecision(4)}, at most ${expect.maxUpdateNorm} allowed`);
+    }
+  }
+  return { ok: true, value: clientUpdate };
+}

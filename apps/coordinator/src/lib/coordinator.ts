@@ -1,0 +1,462 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import {
+  ChunkAssembler,
+  CLIENT_EVENTS,
+  createParser,
+  decodePayload,
+  encodePayload,
+  ErrorCode,
+  parseAuth,
+  parseChunk,
+  parseJoin,
+  parseProgress,
+  parseTask,
+  parseUpdate,
+  PROTOCOL_VERSION,
+  protocolErrorSchema,
+  resolveLimits,
+  splitTransfer,
+  type Ack,
+  type Chunk,
+  type JoinAck,
+  type Progress,
+  type ProtocolError,
+  type ProtocolLimits,
+  type RoundStart,
+  type Task,
+} from '@fedsnell/protocol';
+import { adapterMetadata } from './adapter-metadata';
+import { isAdminPath, serveAdmin, type AdminApi } from './admin-http';
+import { loadBackbone } from './backbone';
+import { defineMetrics } from './coordinator-metrics';
+import { guard } from './guard';
+import type { ClientSocket, CoordinatorServer } from './socket-types';
+import { bearerToken, tokenMatches } from './auth';
+import { backbonePaths, serveBackbone } from './backbone-http';
+import { CheckpointStore } from './checkpoints';
+import { HistoryStore } from './history';
+import { requestUrl, sendError } from './http-util';
+import { Metrics } from './metrics';
+import { resolveRounds, silentLogger, systemClock, type CoordinatorOptions } from './options';
+import { RoundLoop, type LoopState } from './round-loop';
+
+
+export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+const JOINED_ROOM = 'joined';
+
+export interface ClientRecord {
+  clientId: string;
+  connected: boolean;
+  joined: boolean;
+  platform: string | null;
+  backend: string | null;
+  joinedAt: number | null;
+  lastSeenAt: number;
+  accepted: number;
+  rejected: number;
+  lastProgress: Progress | null;
+}
+
+export interface CoordinatorStatus {
+  state: LoopState;
+  taskId: string;
+  round: number | null;
+  phase: 'idle' | 'training' | 'aggregating';
+  protocolVersion: number;
+  clients: { connected: number; joined: number };
+  roundsCompleted: number;
+  startedAt: number;
+  uptimeSeconds: number;
+}
+
+export interface Coordinator {
+  readonly port: number;
+  readonly url: string;
+  readonly metrics: Metrics;
+  readonly task: Task;
+  start(): CoordinatorStatus;
+  pause(): CoordinatorStatus;
+  status(): CoordinatorStatus;
+  close(): Promise<void>;
+}
+
+/**
+ * The socket.io + HTTP coordinator: authenticates clients, negotiates the protocol version,
+ * serves the backbone and the admin API, and drives the round loop. Every dependency with state
+ * or effects (clock, rng, logger, strategy, evaluation, disk) is injected.
+ */
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const limits = resolveLimits(options.limits);
+  const rounds = resolveRounds(options.rounds);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  if (options.tokens.client.length === 0 || options.tokens.client.some((t) => t.length === 0)) {
+    throw new Error('tokens.client passed to createCoordinator() must be a non-empty list of non-empty tokens');
+  }
+  if (options.tokens.admin.length === 0 || options.tokens.client.includes(options.tokens.admin)) {
+    throw new Error('tokens.admin passed to createCoordinator() must be non-empty and differ from every client token');
+  }
+  const backbone = await loadBackbone(options);
+  const paths = backbonePaths(backbone.sha256);
+  const task: Task = {
+    ...options.task,
+    backbone: {
+      sha256: backbone.sha256,
+      url: paths.weights,
+      configUrl: paths.config,
+      bytes: backbone.weightsSize,
+      config: JSON.parse(options.backbone.configJson) as Record<string, unknown>,
+    },
+  };
+  // a task that clients would refuse is an operator error: say so now, not at the first join
+  const checkedTask = parseTask(task);
+  if (!checkedTask.ok) throw new Error(`task passed to createCoordinator() is invalid: ${checkedTask.error.message}`);
+  const metrics = defineMetrics();
+  const clients = new Map<string, ClientRecord>();
+  const sockets = new Map<string, ClientSocket>();
+  const startedAt = clock.now();
+
+  const checkpoints = new CheckpointStore(options.stateDir, (round, state) => adapterMetadata(task, options.strategy.name, round, state), logger);
+  await checkpoints.init();
+  const history = new HistoryStore(options.stateDir);
+  await history.load();
+  const latest = await checkpoints.latest();
+  if (latest && latest.info.taskId !== task.taskId) {
+    throw new Error(`stateDir passed to createCoordinator() holds checkpoints of task ${latest.info.taskId} but the task is ${task.taskId}; use another stateDir`);
+  }
+  if (latest) {
+    if (latest.info.strategyState !== undefined) options.strategy.restoreState?.(latest.info.strategyState);
+    history.truncate(latest.info.round);
+    logger.info('resuming from checkpoint', { round: latest.info.round });
+  }
+
+  const http = createServer((req, res) => {
+    handleHttp(req, res).catch((error: Error) => {
+      logger.error('http handler failed', { path: req.url ?? '', reason: error.message });
+      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
+      else res.destroy();
+    });
+  });
+  const io: CoordinatorServer = new Server(http, {
+    parser: createParser({ maxPacketBytes: limits.maxPacketBytes, onMalformed: () => metrics.inc('malformed_packets_total') }),
+    transports: ['websocket'],
+    maxHttpBufferSize: limits.maxPacketBytes,
+    serveClient: false,
+  });
+
+  let roundStartChunks: { round: number; chunks: Promise<Chunk[]> } | null = null;
+  const loop: RoundLoop = new RoundLoop({
+    taskId: task.taskId,
+    dtype: task.updateDtype,
+    limits,
+    rounds,
+    strategy: options.strategy,
+    evaluate: options.evaluate,
+    checkpoints,
+    history,
+    clock,
+    rng: options.rng,
+    logger,
+    resume: latest ? { round: latest.info.round, global: latest.state, checkpointed: true } : { round: 0, global: options.initialState, checkpointed: false },
+    transport: {
+      joinedClients: () => [...clients.values()].filter((c) => c.joined && c.connected).map((c) => c.clientId),
+      announce: (ids, start) => {
+        metrics.set('round', start.round);
+        for (const id of ids) {
+          const socket = sockets.get(id);
+          if (socket) sendRoundStart(socket, start);
+        }
+      },
+      finish: (end) => {
+        io.to(JOINED_ROOM).emit('round:end', end);
+      },
+    },
+    onRoundClosed: (record) => {
+      metrics.inc('rounds_completed_total');
+      metrics.set('round_duration_seconds', ((record.closedAt ?? record.startedAt) - record.startedAt) / 1000);
+      if (record.metrics.accuracy !== undefined) metrics.set('eval_accuracy', record.metrics.accuracy);
+      if (record.metrics.loss !== undefined) metrics.set('eval_loss', record.metrics.loss);
+    },
+  });
+
+  io.use((socket, next) => {
+    const auth = parseAuth(socket.handshake.auth);
+    const refuse = (error: ProtocolError) => {
+      metrics.inc('auth_failures_total');
+      logger.warn('handshake refused', { code: error.code, address: socket.handshake.address });
+      next(Object.assign(new Error(error.message), { data: error }));
+    };
+    if (!auth.ok) return refuse(auth.error);
+    if (!tokenMatches(auth.value.token, options.tokens.client)) return refuse({ code: ErrorCode.UNAUTHORIZED, message: 'auth.token is not a valid client token' });
+    socket.data.clientId = auth.value.clientId ?? `c-${randomBytes(6).toString('hex')}`;
+    socket.data.joined = false;
+    next();
+  });
+
+  io.on('connection', (socket) => setUpSocket(socket));
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  logger.info('coordinator listening', { port, taskId: task.taskId, backbone: backbone.sha256, ...rounds, strategy: options.strategy.name });
+  if (options.autoStart) loop.start();
+
+  function setUpSocket(socket: ClientSocket): void {
+    const clientId = socket.data.clientId;
+    const previous = sockets.get(clientId);
+    if (previous && previous.id !== socket.id) {
+      logger.warn('client id reconnected; dropping the older connection', { clientId });
+      previous.disconnect(true);
+    }
+    sockets.set(clientId, socket);
+    const record = clients.get(clientId) ?? newRecord(clientId);
+    Object.assign(record, { connected: true, joined: false, lastSeenAt: clock.now() });
+    clients.set(clientId, record);
+    updateClientGauges();
+    const assembler = new ChunkAssembler({
+      maxTotalBytes: limits.maxUpdateBytes,
+      maxChunkBytes: limits.chunkBytes,
+      maxConcurrentTransfers: limits.maxConcurrentTransfers,
+      timeoutMs: limits.chunkTimeoutMs,
+      onTimeout: (_id, error) => emitError(socket, error),
+    });
+
+    guard(socket, 'join', (request, ack) => ack(handleJoin(socket, record, request)));
+    guard(socket, 'update', (payload, ack) => ack(handleUpdate(record, payload)));
+    guard(socket, 'chunk', async (payload, ack) => {
+      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'chunk before a successful join' }));
+      const chunk = parseChunk(payload);
+      if (!chunk.ok) return ack(reject(record, chunk.error));
+      if (chunk.value.event !== 'update') {
+        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunk.event must be 'update' from a client but got ${JSON.stringify(chunk.value.event)}` }));
+      }
+      const result = await assembler.add(chunk.value);
+      if (!result.ok) return ack(reject(record, result.error));
+      if (!result.done) return ack({ ok: true });
+      let payloadValue: unknown;
+      try {
+        payloadValue = decodePayload(result.bytes);
+      } catch (error) {
+        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunked update must be one msgpack value but decoding failed: ${(error as Error).message}` }));
+      }
+      ack(handleUpdate(record, payloadValue));
+    });
+    guard(socket, 'progress', (payload) => {
+      const progress = parseProgress(payload);
+      if (!progress.ok) return emitError(socket, progress.error);
+      record.lastProgress = progress.value;
+      record.lastSeenAt = clock.now();
+    });
+    guard(socket, 'malformed', (report) => {
+      const parsed = protocolErrorSchema.safeParse(report);
+      const error = parsed.success ? parsed.data : { code: ErrorCode.MALFORMED, message: 'malformed packet' };
+      logger.warn('malformed packet', { clientId, code: error.code, reason: error.message });
+      emitError(socket, error);
+    });
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
+      const error = { code: ErrorCode.UNKNOWN_EVENT, message: `event ${JSON.stringify(String(event)).slice(0, 80)} is not part of protocol version ${PROTOCOL_VERSION}` };
+      metrics.inc('unknown_events_total');
+      logger.warn('unknown event', { clientId, event: String(event).slice(0, 80) });
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') ack({ ok: false, error });
+      emitError(socket, error);
+    });
+    socket.on('disconnect', (reason) => {
+      assembler.dispose();
+      if (sockets.get(clientId) === socket) {
+        sockets.delete(clientId);
+        record.connected = false;
+        record.joined = false;
+      }
+      record.lastSeenAt = clock.now();
+      updateClientGauges();
+      logger.info('client disconnected', { clientId, reason });
+    });
+  }
+
+  function handleJoin(socket: ClientSocket, record: ClientRecord, payload: unknown): JoinAck {
+    const join = parseJoin(payload);
+    if (!join.ok) {
+      reject(record, join.error);
+      return { ok: false, error: join.error };
+    }
+    if (!SUPPORTED_VERSIONS.includes(join.value.protocolVersion)) {
+      const error = { code: ErrorCode.PROTOCOL_VERSION, message: `join.protocolVersion must be one of ${SUPPORTED_VERSIONS.join(', ')} but got ${join.value.protocolVersion}` };
+      reject(record, error);
+      // after the ack is flushed: a client that cannot speak our version has nothing more to say
+      clock.setTimeout(() => socket.disconnect(true), 0);
+      return { ok: false, error, supportedVersions: [...SUPPORTED_VERSIONS] };
+    }
+    const now = clock.now();
+    Object.assign(record, {
+      joined: true,
+      platform: join.value.capabilities.platform,
+      backend: join.value.capabilities.backend,
+      joinedAt: record.joinedAt ?? now,
+      lastSeenAt: now,
+    });
+    socket.data.joined = true;
+    socket.data.protocolVersion = join.value.protocolVersion;
+    socket.data.platform = join.value.capabilities.platform;
+    socket.data.backend = join.value.capabilities.backend;
+    void socket.join(JOINED_ROOM);
+    updateClientGauges();
+    logger.info('client joined', { clientId: record.clientId, platform: record.platform, backend: record.backend, resume: join.value.resume?.lastRound ?? null });
+    const pending = loop.pendingStartFor(record.clientId);
+    if (pending) clock.setTimeout(() => sendRoundStart(socket, pending), 0);
+    loop.wake();
+    return {
+      ok: true,
+      protocolVersion: join.value.protocolVersion,
+      clientId: record.clientId,
+      task,
+      limits: wireLimits(limits),
+      currentRound: loop.currentRound,
+    };
+  }
+
+  function handleUpdate(record: ClientRecord, payload: unknown): Ack {
+    record.lastSeenAt = clock.now();
+    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'update before a successful join' });
+    const update = parseUpdate(payload);
+    if (!update.ok) return reject(record, update.error);
+    const ack = loop.submit(record.clientId, update.value);
+    if (!ack.ok) return reject(record, ack.error);
+    record.accepted++;
+    metrics.inc('updates_accepted_total');
+    logger.info('update accepted', { clientId: record.clientId, round: update.value.round, numExamples: update.value.numExamples });
+    return ack;
+  }
+
+  function reject(record: ClientRecord, error: ProtocolError): Ack {
+    record.rejected++;
+    metrics.inc('updates_rejected_total', { code: error.code });
+    logger.warn('client message refused', { clientId: record.clientId, code: error.code, reason: error.message });
+    return { ok: false, error };
+  }
+
+  function emitError(socket: ClientSocket, error: ProtocolError): void {
+    socket.emit('error', { code: error.code, message: error.message });
+  }
+
+  function sendRoundStart(socket: ClientSocket, start: RoundStart): void {
+    const bytes = encodePayload(start);
+    if (bytes.byteLength <= limits.maxMessageBytes) return void socket.emit('round:start', start);
+    if (roundStartChunks?.round !== start.round) {
+      roundStartChunks = { round: start.round, chunks: splitTransfer('round:start', bytes, { chunkBytes: limits.chunkBytes }) };
+    }
+    void (async () => {
+      const chunks = await (roundStartChunks as { chunks: Promise<Chunk[]> }).chunks;
+      for (const chunk of chunks) {
+        const ack: unknown = await socket.timeout(limits.chunkTimeoutMs).emitWithAck('chunk', chunk);
+        if (!(typeof ack === 'object' && ack !== null && 'ok' in ack && ack.ok === true)) {
+          logger.warn('client refused a round:start chunk', { clientId: socket.data.clientId, round: start.round });
+          return;
+        }
+      }
+    })().catch((error: Error) => logger.warn('round:start transfer failed', { clientId: socket.data.clientId, reason: error.message }));
+  }
+
+  function updateClientGauges(): void {
+    const all = [...clients.values()];
+    metrics.set('clients_connected', all.filter((c) => c.connected).length);
+    metrics.set('clients_joined', all.filter((c) => c.joined).length);
+  }
+
+  function status(): CoordinatorStatus {
+    const all = [...clients.values()];
+    return {
+      state: loop.loopState,
+      taskId: task.taskId,
+      round: loop.currentRound,
+      phase: loop.phase,
+      protocolVersion: PROTOCOL_VERSION,
+      clients: { connected: all.filter((c) => c.connected).length, joined: all.filter((c) => c.joined).length },
+      roundsCompleted: history.list().length,
+      startedAt,
+      uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+    };
+  }
+
+  function start(): CoordinatorStatus {
+    loop.start();
+    return status();
+  }
+
+  function pause(): CoordinatorStatus {
+    loop.pause();
+    return status();
+  }
+
+  const admin: AdminApi = {
+    adminToken: options.tokens.admin,
+    status,
+    rounds: () => ({ rounds: [...history.list(), ...(loop.openRecord() ? [loop.openRecord()] : [])] }),
+    clients: () => ({ clients: [...clients.values()] }),
+    start,
+    pause,
+    adapter: async (round) => {
+      // the adapter after round N is the checkpoint that round N+1 starts from
+      const available = (await checkpoints.rounds()).filter((r) => r > 0);
+      const target = round === undefined ? available[available.length - 1] : round + 1;
+      if (target === undefined || !available.includes(target)) return null;
+      const bytes = await checkpoints.bytes(target);
+      return bytes ? { round: target - 1, bytes } : null;
+    },
+    metrics: () => metrics.render(),
+    onAuthFailure: () => metrics.inc('auth_failures_total'),
+  };
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = requestUrl(req).pathname;
+    if (path.startsWith('/backbone/')) {
+      if (options.protectBackbone) {
+        const token = bearerToken(req.headers.authorization);
+        if (token === null || !tokenMatches(token, options.tokens.client)) {
+          metrics.inc('auth_failures_total');
+          return sendHttpError(res, 401, 'UNAUTHORIZED', 'backbone files need Authorization: Bearer <client token>');
+        }
+      }
+      return serveBackbone(backbone, path, req, res);
+    }
+    if (isAdminPath(path)) return serveAdmin(admin, req, res);
+    sendHttpError(res, 404, 'NOT_FOUND', `no route ${path}`);
+  }
+
+  return {
+    port,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    metrics,
+    task,
+    start,
+    pause,
+    status,
+    close: async () => {
+      await loop.close();
+      // io.close() also closes the http server; it resolves once both are down
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+    },
+  };
+}
+
+function sendHttpError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  sendError(res, status, code, message, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
+}
+
+function newRecord(clientId: string): ClientRecord {
+  return { clientId, connected: true, joined: false, platform: null, backend: null, joinedAt: null, lastSeenAt: 0, accepted: 0, rejected: 0, lastProgress: null };
+}
+
+function wireLimits(limits: ProtocolLimits) {
+  const { maxMessageBytes, chunkBytes, maxUpdateBytes, maxTensors, chunkTimeoutMs } = limits;
+  return { maxMessageBytes, chunkBytes, maxUpdateBytes, maxTensors, chunkTimeoutMs };
+}

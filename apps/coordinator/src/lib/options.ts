@@ -1,0 +1,113 @@
+import type { ProtocolLimits, Task } from '@fedsnell/protocol';
+import type { Strategy } from '@fedsnell/federation';
+import type { TensorMap } from '@fedsnell/tensor-io';
+
+/** Time as the coordinator sees it; tests inject a controllable one. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, ms);
+    // a pending round timer must not keep a finished process alive
+    handle.unref();
+    return handle;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface RoundOptions {
+  /** Share of joined clients sampled each round. */
+  fraction: number;
+  /** Fewest clients to sample; a round waits (bounded, re-checked) until this many have joined. */
+  minClients: number;
+  /** Most clients to sample. */
+  maxClients: number;
+  /** Valid replies after which the round closes once `graceMs` has passed. */
+  minReplies: number;
+  /** Extra wait after `minReplies` for stragglers. */
+  graceMs: number;
+  /** Time from announcement to deadline. */
+  roundTimeoutMs: number;
+  /** How long one wait for enough clients lasts before the loop re-checks its state. */
+  waitForClientsMs: number;
+  /** Rounds to run in total (the loop stops after round `totalRounds - 1`). */
+  totalRounds: number;
+  /** L2 bound on `update − global` over all tensors; absent means unbounded. */
+  maxUpdateNorm?: number;
+}
+
+export const DEFAULT_ROUNDS: Readonly<RoundOptions> = Object.freeze({
+  fraction: 1,
+  minClients: 1,
+  maxClients: 100,
+  minReplies: 1,
+  graceMs: 5_000,
+  roundTimeoutMs: 10 * 60_000,
+  waitForClientsMs: 30_000,
+  totalRounds: 10,
+});
+
+export interface BackboneSource {
+  /** sha256 of model.safetensors (checked at start). */
+  sha256: string;
+  /** The text of config.json. */
+  configJson: string;
+  weightsPath: string;
+}
+
+export interface CoordinatorOptions {
+  port: number;
+  host?: string;
+  tokens: { client: string[]; admin: string };
+  limits?: Partial<ProtocolLimits>;
+  backbone: BackboneSource;
+  /** The task without its backbone part, which the coordinator fills in from `backbone`. */
+  task: Omit<Task, 'backbone'>;
+  /** Global trainable state of round 0 (used only when stateDir holds no checkpoint). */
+  initialState: TensorMap;
+  strategy: Strategy;
+  evaluate: (state: TensorMap) => Promise<Record<string, number>>;
+  stateDir: string;
+  rounds?: Partial<RoundOptions>;
+  clock?: Clock;
+  /** Seeded uniform [0, 1) source for sampling and per-round seeds. */
+  rng: () => number;
+  logger?: Logger;
+  /** Start the round loop at once (otherwise: POST /api/start or `start()`). */
+  autoStart?: boolean;
+  /** Also require a client token for the backbone files. */
+  protectBackbone?: boolean;
+}
+
+export function resolveRounds(partial: Partial<RoundOptions> = {}): RoundOptions {
+  const r: RoundOptions = { ...DEFAULT_ROUNDS, ...partial };
+  const where = 'createCoordinator()';
+  if (!(r.fraction > 0 && r.fraction <= 1)) throw new Error(`rounds.fraction passed to ${where} must be in (0, 1] but got ${r.fraction}`);
+  for (const key of ['minClients', 'maxClients', 'minReplies', 'totalRounds'] as const) {
+    if (!Number.isSafeInteger(r[key]) || r[key] < 1) throw new Error(`rounds.${key} passed to ${where} must be a positive integer but got ${r[key]}`);
+  }
+  for (const key of ['graceMs', 'roundTimeoutMs', 'waitForClientsMs'] as const) {
+    if (!Number.isFinite(r[key]) || r[key] < 0) throw new Error(`rounds.${key} passed to ${where} must be a non-negative number of ms but got ${r[key]}`);
+  }
+  if (r.maxClients < r.minClients) throw new Error(`rounds.maxClients passed to ${where} must be at least minClients (${r.minClients}) but got ${r.maxClients}`);
+  if (r.minReplies > r.maxClients) throw new Error(`rounds.minReplies passed to ${where} must be at most maxClients (${r.maxClients}) but got ${r.minReplies}`);
+  if (r.maxUpdateNorm !== undefined && !(r.maxUpdateNorm > 0)) {
+    throw new Error(`rounds.maxUpdateNorm passed to ${where} must be a positive number but got ${r.maxUpdateNorm}`);
+  }
+  return r;
+}

@@ -1,0 +1,322 @@
+import { encodeTensor, ErrorCode, type Ack, type ProtocolLimits, type RoundEnd, type RoundStart, type Update, type WireDType } from '@fedsnell/protocol';
+import type { ClientUpdate, Strategy } from '@fedsnell/federation';
+import type { TensorMap } from '@fedsnell/tensor-io';
+import { checkUpdateTensors } from './check-update';
+import type { CheckpointStore } from './checkpoints';
+import type { HistoryStore, RoundRecord } from './history';
+import type { Clock, Logger, RoundOptions } from './options';
+import { sampleClients } from './sampling';
+
+export type LoopState = 'idle' | 'running' | 'paused' | 'finished' | 'closed';
+
+/** What the loop needs from the transport; it never touches sockets itself. */
+export interface RoundTransport {
+  /** Ids of clients that are joined and connected now. */
+  joinedClients(): string[];
+  announce(clientIds: readonly string[], start: RoundStart): void;
+  finish(end: RoundEnd): void;
+}
+
+export interface RoundLoopOptions {
+  taskId: string;
+  dtype: WireDType;
+  limits: ProtocolLimits;
+  rounds: RoundOptions;
+  strategy: Strategy;
+  evaluate: (state: TensorMap) => Promise<Record<string, number>>;
+  checkpoints: CheckpointStore;
+  history: HistoryStore;
+  clock: Clock;
+  rng: () => number;
+  logger: Logger;
+  transport: RoundTransport;
+  /** Round to run next and the global state it starts from (from the latest checkpoint). */
+  resume: { round: number; global: TensorMap; checkpointed: boolean };
+  onRoundClosed?: (record: RoundRecord) => void;
+}
+
+interface OpenRound {
+  start: RoundStart;
+  selected: Set<string>;
+  accepted: Map<string, ClientUpdate>;
+  rejected: number;
+  startedAt: number;
+  closed: boolean;
+  close: () => void;
+  timers: unknown[];
+}
+
+/**
+ * The one round loop: checkpoint, sample, announce, collect (every wait bounded by a deadline),
+ * aggregate with the strategy, evaluate, checkpoint the result, report. Updates are checked
+ * synchronously on arrival, so a reply is either recorded whole or refused with nothing changed.
+ */
+export class RoundLoop {
+  private state: LoopState = 'idle';
+  private round: number;
+  private global: TensorMap;
+  private checkpointed: boolean;
+  private open: OpenRound | null = null;
+  private latestStarted: number | null;
+  private running: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private aggregating = false;
+
+  constructor(private readonly o: RoundLoopOptions) {
+    this.round = o.resume.round;
+    this.global = o.resume.global;
+    this.checkpointed = o.resume.checkpointed;
+    // updates for rounds before the resumed one are stale, not unknown
+    this.latestStarted = o.resume.round > 0 ? o.resume.round - 1 : null;
+  }
+
+  get loopState(): LoopState {
+    return this.state;
+  }
+
+  /** The latest round announced (open or closed), or null before the first. */
+  get currentRound(): number | null {
+    return this.latestStarted;
+  }
+
+  get openRound(): number | null {
+    return this.open && !this.open.closed ? this.open.start.round : null;
+  }
+
+  get phase(): 'idle' | 'training' | 'aggregating' {
+    if (this.aggregating) return 'aggregating';
+    return this.openRound === null ? 'idle' : 'training';
+  }
+
+  get nextRound(): number {
+    return this.round;
+  }
+
+  get globalState(): TensorMap {
+    return this.global;
+  }
+
+  start(): void {
+    if (this.state === 'closed' || this.state === 'finished') return;
+    this.state = 'running';
+    this.wake();
+    if (!this.running) this.running = this.run().finally(() => this.afterRun());
+  }
+
+  private afterRun(): void {
+    this.running = null;
+    // start() may have come between the loop's last state check and here
+    if (this.state === 'running') this.start();
+  }
+
+  /** The open round as /api/rounds shows it, or null. */
+  openRecord(): RoundRecord | null {
+    const open = this.open;
+    if (!open || open.closed) return null;
+    return {
+      round: open.start.round,
+      status: 'open',
+      selected: [...open.selected],
+      updates: open.accepted.size,
+      rejected: open.rejected,
+      startedAt: open.startedAt,
+      closedAt: null,
+      metrics: {},
+    };
+  }
+
+  /** No new round starts after the open one closes. */
+  pause(): void {
+    if (this.state === 'running') this.state = 'paused';
+    this.wake();
+  }
+
+  /** Stops at once: the open round is cancelled, nothing is aggregated. */
+  async close(): Promise<void> {
+    this.state = 'closed';
+    this.open?.close();
+    this.wake();
+    await this.running;
+  }
+
+  /** A join or a disconnect may let a waiting round proceed. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** The round:start a (re)joining client should get: it is selected and has not been heard from. */
+  pendingStartFor(clientId: string): RoundStart | null {
+    const open = this.open;
+    if (!open || open.closed || !open.selected.has(clientId) || open.accepted.has(clientId)) return null;
+    return open.start;
+  }
+
+  /** Checks and records one update; the ack says why it was refused. */
+  submit(clientId: string, update: Update): Ack {
+    const refuse = (code: ErrorCode, message: string): Ack => {
+      if (this.open && update.round === this.open.start.round) this.open.rejected++;
+      return { ok: false, error: { code, message } };
+    };
+    if (update.taskId !== this.o.taskId) return refuse(ErrorCode.WRONG_TASK, `update.taskId must be the current task ${this.o.taskId} but got ${update.taskId}`);
+    const latest = this.latestStarted;
+    if (latest === null || update.round > latest) {
+      return refuse(ErrorCode.WRONG_ROUND, `update.round must be a round that has started (latest: ${latest ?? 'none'}) but got ${update.round}`);
+    }
+    if (update.round < latest) return refuse(ErrorCode.STALE, `update.round ${update.round} is stale: round ${latest} is the latest`);
+    const open = this.open;
+    if (!open || open.closed || this.o.clock.now() > open.start.deadline) {
+      return refuse(ErrorCode.LATE, `update for round ${update.round} arrived after the round closed`);
+    }
+    if (!open.selected.has(clientId)) return refuse(ErrorCode.NOT_SELECTED, `client ${clientId} was not selected for round ${update.round}`);
+    if (open.accepted.has(clientId)) return refuse(ErrorCode.DUPLICATE, `client ${clientId} already sent its update for round ${update.round}`);
+    const checked = checkUpdateTensors(update, {
+      clientId,
+      global: this.global,
+      dtype: this.o.dtype,
+      limits: this.o.limits,
+      maxUpdateNorm: this.o.rounds.maxUpdateNorm,
+    });
+    if (!checked.ok) return refuse(checked.error.code, checked.error.message);
+    open.accepted.set(clientId, checked.value);
+    this.maybeClose(open);
+    return { ok: true };
+  }
+
+  private async run(): Promise<void> {
+    while (this.state === 'running') {
+      if (this.round >= this.o.rounds.totalRounds) {
+        this.state = 'finished';
+        this.o.logger.info('all rounds done', { rounds: this.round });
+        break;
+      }
+      const joined = this.o.transport.joinedClients();
+      if (joined.length < this.o.rounds.minClients) {
+        this.o.logger.info('waiting for clients', { joined: joined.length, needed: this.o.rounds.minClients });
+        await this.sleep(this.o.rounds.waitForClientsMs);
+        continue;
+      }
+      try {
+        await this.runRound(joined);
+      } catch (error) {
+        // a failed checkpoint or transport must not become an unhandled rejection: stop safely
+        this.state = 'paused';
+        this.o.logger.error('round loop failed; paused (POST /api/start resumes)', { round: this.round, reason: (error as Error).message });
+      }
+    }
+  }
+
+  private async runRound(joined: string[]): Promise<void> {
+    const { clock, rounds, logger } = this.o;
+    const round = this.round;
+    if (!this.checkpointed) await this.saveCheckpoint();
+    if (this.state !== 'running') return;
+    const selected = sampleClients(joined, this.o.rng, rounds);
+    const start: RoundStart = {
+      taskId: this.o.taskId,
+      round,
+      deadline: clock.now() + rounds.roundTimeoutMs,
+      seed: Math.floor(this.o.rng() * 0x100000000) >>> 0,
+      state: [...this.global].map(([name, t]) => encodeTensor(name, t.shape, t.data, 'f32')),
+    };
+    let close!: () => void;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
+    open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
+    this.open = open;
+    this.latestStarted = round;
+    logger.info('round started', { round, selected: selected.join(','), deadline: start.deadline });
+    this.o.transport.announce(selected, start);
+    await closed;
+    open.closed = true;
+    for (const timer of open.timers) clock.clearTimeout(timer);
+    this.aggregating = true;
+    try {
+      await this.finishRound(open);
+    } finally {
+      this.aggregating = false;
+    }
+  }
+
+  private maybeClose(open: OpenRound): void {
+    const { rounds, clock } = this.o;
+    if (open.accepted.size >= open.selected.size) return open.close();
+    if (open.accepted.size === this.neededReplies(open)) open.timers.push(clock.setTimeout(open.close, rounds.graceMs));
+  }
+
+  /** minReplies, or every selected client when fewer were selected. */
+  private neededReplies(open: OpenRound): number {
+    return Math.min(this.o.rounds.minReplies, open.selected.size);
+  }
+
+  private async finishRound(open: OpenRound): Promise<void> {
+    const { logger } = this.o;
+    const round = open.start.round;
+    const updates = [...open.accepted.values()];
+    let status: RoundEnd['status'] = 'kept';
+    let metrics: Record<string, number> = {};
+    let gaps: Record<string, number> | undefined;
+    if (this.state === 'closed') {
+      status = 'cancelled';
+    } else if (updates.length >= this.neededReplies(open)) {
+      try {
+        const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.o.rng }, updates);
+        if (result) {
+          this.global = result.state;
+          gaps = result.gaps;
+          status = 'aggregated';
+        }
+      } catch (error) {
+        status = 'failed';
+        logger.error('aggregation failed; previous global state kept', { round, reason: (error as Error).message });
+      }
+      if (status === 'aggregated') {
+        try {
+          metrics = await this.o.evaluate(this.global);
+        } catch (error) {
+          logger.error('evaluation failed', { round, reason: (error as Error).message });
+        }
+      }
+    }
+    if (status === 'cancelled') return;
+    this.round = round + 1;
+    this.checkpointed = false;
+    await this.saveCheckpoint();
+    const record: RoundRecord = {
+      round,
+      status,
+      selected: [...open.selected],
+      updates: updates.length,
+      rejected: open.rejected,
+      startedAt: open.startedAt,
+      closedAt: this.o.clock.now(),
+      metrics,
+      ...(gaps ? { gaps } : {}),
+    };
+    await this.o.history.append(record);
+    logger.info('round closed', { round, status, updates: updates.length, rejected: open.rejected });
+    this.o.onRoundClosed?.(record);
+    this.o.transport.finish({ taskId: this.o.taskId, round, status, updates: updates.length, metrics });
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    await this.o.checkpoints.save(this.global, {
+      round: this.round,
+      taskId: this.o.taskId,
+      createdAt: this.o.clock.now(),
+      strategyState: this.o.strategy.serializeState?.(),
+    });
+    this.checkpointed = true;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.o.clock.setTimeout(() => done(), ms);
+      const done = () => {
+        this.o.clock.clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+      this.wakeUp = done;
+    });
+  }
+}
