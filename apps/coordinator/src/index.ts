@@ -1,6 +1,12 @@
 export { createCoordinator, SUPPORTED_VERSIONS } from './lib/coordinator';
 export type { Coordinator, CoordinatorStatus, ClientRecord } from './lib/coordinator';
 export { DEFAULT_ROUNDS, resolveRounds, systemClock, silentLogger } from './lib/options';
-export type { CoordinatorOptions, RoundOptions, BackboneSource, Clock, Logger, LogFields } from './lib/options';
+export type { CoordinatorOptions, EvaluateFn, MeasureGapsFn, RoundOptions, BackboneSource, Clock, Logger, LogFields } from './lib/options';
 export type { RoundRecord } from './lib/history';
 export { Metrics } from './lib/metrics';
+export { startCoordinatorService } from './lib/service';
+export type { Service, ServiceOptions } from './lib/service';
+export { parseTaskFile, taskFileSchema } from './lib/task-file';
+export type { TaskFile } from './lib/task-file';
+export { createEvaluator } from './lib/evaluator';
+export { streamLogger } from './lib/logger';

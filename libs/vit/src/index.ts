@@ -6,6 +6,6 @@ export type { AdapterModule } from './lib/weights';
 export { ADAPTER_MODULES, adapterModules, adapterModuleShape, vitTensorShapes, checkVitTensors } from './lib/weights';
 export type { TrainableOptions } from './lib/trainables';
 export { createTrainables, createFullTrainables } from './lib/trainables';
-export type { AdapterState } from './lib/merge';
-export { mergeAdapter, mergedConfigJson } from './lib/merge';
+export type { AdapterState, SparseDelta } from './lib/merge';
+export { mergeAdapter, mergedConfigJson, foldSparseDeltas } from './lib/merge';
 export { gelu } from './lib/gelu';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerCoordinator } from './coordinator';
 import { registerData } from './data';
 import { registerDelta } from './delta';
 import { registerEval } from './eval';
@@ -8,4 +9,4 @@ import { registerTrain } from './train';
 /** Each subcommand lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData, registerCoordinator];

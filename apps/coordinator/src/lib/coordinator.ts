@@ -155,6 +155,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     rounds,
     strategy: options.strategy,
     evaluate: options.evaluate,
+    measureGaps: options.measureGaps,
     checkpoints,
     history,
     clock,

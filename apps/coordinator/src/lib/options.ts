@@ -1,5 +1,5 @@
 import type { ProtocolLimits, Task } from '@fedsnell/protocol';
-import type { Strategy } from '@fedsnell/federation';
+import type { ClientUpdate, Strategy } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
 
 /** Time as the coordinator sees it; tests inject a controllable one. */
@@ -70,6 +70,17 @@ export interface BackboneSource {
   weightsPath: string;
 }
 
+/**
+ * Evaluation of the global state after a round. `sparseDeltas`, when given, are the sparse updates
+ * the strategy wants evaluated instead of S(κ(A, B)) of the state's factors (SNELL-exact's mean).
+ */
+export type EvaluateFn = (
+  state: TensorMap,
+  sparseDeltas?: Map<string, { shape: [number, number]; data: Float32Array }>,
+) => Promise<Record<string, number>>;
+
+export type MeasureGapsFn = (updates: ClientUpdate[], state: TensorMap) => Record<string, number>;
+
 export interface CoordinatorOptions {
   port: number;
   host?: string;
@@ -81,7 +92,13 @@ export interface CoordinatorOptions {
   /** Global trainable state of round 0 (used only when stateDir holds no checkpoint). */
   initialState: TensorMap;
   strategy: Strategy;
-  evaluate: (state: TensorMap) => Promise<Record<string, number>>;
+  /** Scores the merged sparse model of a new global state (see EvaluateFn). */
+  evaluate: EvaluateFn;
+  /**
+   * Aggregation gap per module for strategies that do not report one themselves (SNELL.md §5):
+   * ‖S(κ(Ā, B̄)) − mean_k S(κ(A_k, B_k))‖ / ‖mean_k S(κ(A_k, B_k))‖.
+   */
+  measureGaps?: MeasureGapsFn;
   stateDir: string;
   rounds?: Partial<RoundOptions>;
   clock?: Clock;

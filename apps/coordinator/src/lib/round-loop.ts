@@ -1,11 +1,12 @@
 import { encodeTensor, ErrorCode, type Ack, type ProtocolLimits, type RoundEnd, type RoundStart, type Update, type WireDType } from '@fedsnell/protocol';
-import type { ClientUpdate, Strategy } from '@fedsnell/federation';
+import type { AggregationResult, ClientUpdate, Strategy } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { checkUpdateTensors } from './check-update';
 import type { CheckpointStore } from './checkpoints';
 import type { HistoryStore, RoundRecord } from './history';
 import type { Clock, Logger, RoundOptions } from './options';
 import { sampleClients } from './sampling';
+import type { EvaluateFn, MeasureGapsFn } from './options';
 
 export type LoopState = 'idle' | 'running' | 'paused' | 'finished' | 'closed';
 
@@ -23,7 +24,8 @@ export interface RoundLoopOptions {
   limits: ProtocolLimits;
   rounds: RoundOptions;
   strategy: Strategy;
-  evaluate: (state: TensorMap) => Promise<Record<string, number>>;
+  evaluate: EvaluateFn;
+  measureGaps?: MeasureGapsFn;
   checkpoints: CheckpointStore;
   history: HistoryStore;
   clock: Clock;
@@ -255,6 +257,7 @@ export class RoundLoop {
     let status: RoundEnd['status'] = 'kept';
     let metrics: Record<string, number> = {};
     let gaps: Record<string, number> | undefined;
+    let sparseDeltas: AggregationResult['sparseDeltas'];
     if (this.state === 'closed') {
       status = 'cancelled';
     } else if (updates.length >= this.neededReplies(open)) {
@@ -262,7 +265,8 @@ export class RoundLoop {
         const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.o.rng }, updates);
         if (result) {
           this.global = result.state;
-          gaps = result.gaps;
+          gaps = result.gaps ?? this.o.measureGaps?.(updates, result.state);
+          sparseDeltas = result.sparseDeltas;
           status = 'aggregated';
         }
       } catch (error) {
@@ -271,7 +275,7 @@ export class RoundLoop {
       }
       if (status === 'aggregated') {
         try {
-          metrics = await this.o.evaluate(this.global);
+          metrics = await this.o.evaluate(this.global, sparseDeltas);
         } catch (error) {
           logger.error('evaluation failed', { round, reason: (error as Error).message });
         }

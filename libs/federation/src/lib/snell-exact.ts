@@ -107,6 +107,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
       return {
         state,
         gaps,
+        sparseDeltas: targets,
         info: {
           clients: updates.length,
           modules: values.length,

@@ -21,6 +21,11 @@ export interface AggregationResult {
   /** Per-module aggregation gap (SNELL-exact); absent for strategies that do not measure it. */
   gaps?: Record<string, number>;
   info?: Record<string, number | string>;
+  /**
+   * The sparse updates S per module ([in, out]) that the evaluated model applies, when they are not
+   * S(κ(A, B)) of the returned factors: SNELL-exact returns the exact mean of the clients' S(ΔW_k).
+   */
+  sparseDeltas?: Map<string, { shape: [number, number]; data: Float32Array }>;
 }
 
 /**

@@ -24,34 +24,61 @@ function targetOf(module: string): { weight: string; block: number } | undefined
  * Pure: returns a new map; unchanged tensors are shared with the input, changed ones are copies.
  */
 export function mergeAdapter(backbone: TensorMap, adapter: AdapterState): TensorMap {
-  if (adapter.tensors.has('head.weight') !== adapter.tensors.has('head.bias')) {
-    throw new Error(`${FN}: adapter must have head.weight and head.bias together`);
-  }
-  const out: TensorMap = new Map(backbone);
-  const modules: string[] = [];
+  const deltas = new Map<string, SparseDelta>();
+  const dense: TensorMap = new Map();
   for (const name of adapter.tensors.keys()) {
     const factor = /^(.*)\.snell_([AB])$/.exec(name);
     if (factor) {
-      if (factor[2] === 'A') modules.push(factor[1]);
-      else if (!adapter.tensors.has(`${factor[1]}.snell_A`)) throw new Error(`${FN}: adapter has '${name}' without '${factor[1]}.snell_A'`);
-    } else if (!DENSE.has(name)) {
+      if (factor[2] === 'B' && !adapter.tensors.has(`${factor[1]}.snell_A`)) throw new Error(`${FN}: adapter has '${name}' without '${factor[1]}.snell_A'`);
+      if (factor[2] === 'A') {
+        const module = factor[1];
+        if (!targetOf(module)) throw new Error(`${FN}: adapter module '${module}' is not an adaptable ViT module (blocks.{i}.attn.q|k|v|proj, blocks.{i}.mlp.fc1|fc2)`);
+        const B = adapter.tensors.get(`${module}.snell_B`);
+        if (!B) throw new Error(`${FN}: adapter has '${module}.snell_A' without '${module}.snell_B'`);
+        const { delta, shape } = computeSparseDelta(adapter.tensors.get(name) as NamedTensor, B, adapter.config);
+        deltas.set(module, { shape, data: delta });
+      }
+    } else if (DENSE.has(name)) {
+      dense.set(name, adapter.tensors.get(name) as NamedTensor);
+    } else {
       throw new Error(`${FN}: adapter tensor '${name}' is neither a SNELL factor nor one of ${[...DENSE].join(', ')}`);
     }
   }
-  for (const module of modules) {
+  return foldSparseDeltas(backbone, deltas, dense, FN);
+}
+
+/** A module's sparse update S(ΔW), [in, out] row-major. */
+export interface SparseDelta {
+  shape: [number, number];
+  data: Float32Array;
+}
+
+/**
+ * Folds precomputed sparse updates into a backbone (W += Dᵀ, q/k/v into their row blocks of
+ * attn.qkv.weight) and replaces the dense trainables given (head.weight, head.bias, cls_token). This
+ * is how a coordinator evaluates an update that is not a factor pair, e.g. SNELL-exact's mean of the
+ * clients' S(ΔW_k). Pure: unchanged tensors are shared with the input, changed ones are copies.
+ */
+export function foldSparseDeltas(
+  backbone: TensorMap,
+  deltas: ReadonlyMap<string, SparseDelta>,
+  dense: TensorMap = new Map(),
+  fn = 'foldSparseDeltas()',
+): TensorMap {
+  if (dense.has('head.weight') !== dense.has('head.bias')) {
+    throw new Error(`${fn}: adapter must have head.weight and head.bias together`);
+  }
+  const out: TensorMap = new Map(backbone);
+  for (const [module, { shape, data: delta }] of deltas) {
     const target = targetOf(module);
-    if (!target) throw new Error(`${FN}: adapter module '${module}' is not an adaptable ViT module (blocks.{i}.attn.q|k|v|proj, blocks.{i}.mlp.fc1|fc2)`);
-    const A = adapter.tensors.get(`${module}.snell_A`) as NamedTensor;
-    const B = adapter.tensors.get(`${module}.snell_B`);
-    if (!B) throw new Error(`${FN}: adapter has '${module}.snell_A' without '${module}.snell_B'`);
+    if (!target) throw new Error(`${fn}: adapter module '${module}' is not an adaptable ViT module (blocks.{i}.attn.q|k|v|proj, blocks.{i}.mlp.fc1|fc2)`);
     const current = out.get(target.weight);
-    if (!current || current.shape.length !== 2) throw new Error(`${FN}: backbone has no 2-D '${target.weight}' for adapter module '${module}'`);
-    const { delta, shape } = computeSparseDelta(A, B, adapter.config);
+    if (!current || current.shape.length !== 2) throw new Error(`${fn}: backbone has no 2-D '${target.weight}' for adapter module '${module}'`);
     const [inFeatures, outFeatures] = shape;
     const fused = target.weight.endsWith('attn.qkv.weight');
     const rows = fused ? 3 * outFeatures : outFeatures;
-    if (current.shape[0] !== rows || current.shape[1] !== inFeatures) {
-      throw new Error(`${FN}: adapter module '${module}' is [in ${inFeatures}, out ${outFeatures}] so '${target.weight}' must be [${rows}, ${inFeatures}] but is [${current.shape}]`);
+    if (current.shape[0] !== rows || current.shape[1] !== inFeatures || delta.length !== inFeatures * outFeatures) {
+      throw new Error(`${fn}: adapter module '${module}' is [in ${inFeatures}, out ${outFeatures}] so '${target.weight}' must be [${rows}, ${inFeatures}] but is [${current.shape}]`);
     }
     const rowOffset = target.block * outFeatures;
     // Copy once per weight: several modules (q, k, v) may fold into the same tensor.
@@ -63,11 +90,11 @@ export function mergeAdapter(backbone: TensorMap, adapter: AdapterState): Tensor
     out.set(target.weight, { shape: [...current.shape], data });
   }
   for (const name of DENSE) {
-    const t = adapter.tensors.get(name);
+    const t = dense.get(name);
     if (!t) continue;
     const old = backbone.get(name);
     if (name === 'cls_token' && old && old.shape.join() !== t.shape.join()) {
-      throw new Error(`${FN}: adapter cls_token is [${t.shape}] but the backbone's is [${old.shape}]`);
+      throw new Error(`${fn}: adapter cls_token is [${t.shape}] but the backbone's is [${old.shape}]`);
     }
     out.set(name, { shape: [...t.shape], data: Float32Array.from(t.data) });
   }

@@ -1,0 +1,116 @@
+import { join } from 'node:path';
+import { openImageFolder } from '@fedsnell/data/node';
+import { aggregationGaps, createStrategy, type StrategyConfig } from '@fedsnell/federation';
+import { createRng, describeSnellConfig, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { createTrainables, VisionTransformer } from '@fedsnell/vit';
+import { loadBackboneFolder } from '@fedsnell/vit/node';
+import type { ProtocolLimits } from '@fedsnell/protocol';
+import { createCoordinator, type Coordinator } from './coordinator';
+import { createEvaluator } from './evaluator';
+import type { Logger } from './options';
+import type { TaskFile } from './task-file';
+
+export interface ServiceOptions {
+  backboneDir: string;
+  evalDataDir: string;
+  task: TaskFile;
+  stateDir: string;
+  port: number;
+  host?: string;
+  tokens: { client: string[]; admin: string };
+  logger: Logger;
+  limits?: Partial<ProtocolLimits>;
+  autoStart?: boolean;
+  protectBackbone?: boolean;
+}
+
+export interface Service {
+  coordinator: Coordinator;
+  snell: SnellConfig;
+  summary: Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * A coordinator for a backbone folder and an evaluation ImageFolder: builds the round-0 state (new
+ * head for the evaluation classes, reference-initialised factors), the strategy, the evaluator of the
+ * merged sparse model and the aggregation-gap probe, then starts serving.
+ */
+export async function startCoordinatorService(o: ServiceOptions): Promise<Service> {
+  const folder = await loadBackboneFolder(o.backboneDir);
+  const preprocess = {
+    inputSize: folder.config.inputSize,
+    mean: folder.config.mean,
+    std: folder.config.std,
+    ...(folder.config.cropPct !== undefined ? { cropPct: folder.config.cropPct } : {}),
+    ...(isInterpolation(folder.config.interpolation) ? { interpolation: folder.config.interpolation } : {}),
+  };
+  const evalData = await openImageFolder(o.evalDataDir, preprocess);
+  const { task } = o;
+  const snell = resolveSnellConfig({
+    kernel: task.snell.kernel,
+    p: task.snell.p,
+    rank: task.snell.rank,
+    sparsity: task.snell.sparsity,
+    threshold: task.snell.threshold,
+    ...(task.snell.scale !== undefined ? { scale: task.snell.scale } : {}),
+    ...(task.snell.heads !== undefined ? { heads: task.snell.heads } : {}),
+  });
+  const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
+  let initialState;
+  try {
+    initialState = createTrainables(model, snell, {
+      numClasses: evalData.classes.length,
+      seed: task.seed,
+      ...(task.snell.targets ? { targets: task.snell.targets } : {}),
+    });
+  } finally {
+    model.dispose();
+  }
+  const targets = [...initialState.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
+  const strategyConfig = { ...task.strategy, ...(task.strategy.name === 'snell-exact' ? { snell } : {}) } as StrategyConfig;
+  const strategy = createStrategy(strategyConfig);
+  const proximalMu = task.strategy.name === 'fedprox' ? Number((task.strategy as { proximalMu?: unknown }).proximalMu ?? 0) : 0;
+  const taskId = task.taskId ?? `task-${folder.sha256.slice(0, 8)}-${task.seed}`;
+
+  const coordinator = await createCoordinator({
+    port: o.port,
+    host: o.host,
+    tokens: o.tokens,
+    limits: o.limits,
+    backbone: { sha256: folder.sha256, configJson: JSON.stringify(folder.configJson), weightsPath: join(o.backboneDir, 'model.safetensors') },
+    task: {
+      taskId,
+      snell: { ...snell, targets },
+      trainer: { ...task.trainer, schedule: 'cosine', seed: task.seed, proximalMu },
+      data: { classes: evalData.classes },
+      updateDtype: task.updateDtype,
+    },
+    initialState,
+    strategy,
+    evaluate: createEvaluator({ config: folder.config, backbone: folder.tensors, data: evalData, snell, batchSize: task.eval.batchSize }),
+    measureGaps: (updates, state) => aggregationGaps(updates, state, snell),
+    stateDir: o.stateDir,
+    rounds: task.rounds,
+    rng: createRng(task.seed),
+    logger: o.logger,
+    autoStart: o.autoStart ?? true,
+    protectBackbone: o.protectBackbone,
+  });
+  const summary = {
+    url: coordinator.url,
+    taskId,
+    backbone: { dir: o.backboneDir, architecture: folder.config.architecture, sha256: folder.sha256 },
+    evalData: { dir: o.evalDataDir, images: evalData.size, classes: evalData.classes },
+    snell: describeSnellConfig(snell),
+    strategy: strategy.summary(),
+    trainer: task.trainer,
+    rounds: task.rounds,
+    stateDir: o.stateDir,
+  };
+  return { coordinator, snell, summary, close: () => coordinator.close() };
+}
+
+function isInterpolation(v: unknown): v is 'bilinear' | 'bicubic' | 'nearest' {
+  return v === 'bilinear' || v === 'bicubic' || v === 'nearest';
+}

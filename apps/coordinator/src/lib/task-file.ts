@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { STRATEGY_NAMES } from '@fedsnell/federation';
+
+/**
+ * The operator's task file (`fedsnell coordinator --task FILE`): everything about a federated job
+ * that is not the backbone or the evaluation data. Every field is optional; defaults follow the SNELL
+ * reference recipe. Unknown keys are rejected so that a typo does not silently fall back to a default.
+ */
+export const taskFileSchema = z.strictObject({
+  taskId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ - (1 to 64)').optional(),
+  seed: z.number().int().min(0).max(0xffffffff).default(0),
+  snell: z
+    .strictObject({
+      kernel: z.enum(['distance', 'linear']).default('distance'),
+      p: z.union([z.literal(1), z.literal(2)]).default(2),
+      scale: z.number().positive().optional(),
+      heads: z.number().int().positive().optional(),
+      rank: z.number().int().positive().default(8),
+      sparsity: z.number().min(0).lt(1).default(0.9),
+      threshold: z.enum(['reference', 'soft']).default('reference'),
+      targets: z.array(z.string()).optional(),
+    })
+    .prefault({}),
+  trainer: z
+    .strictObject({
+      epochs: z.number().int().positive().default(1),
+      maxSteps: z.number().int().nonnegative().default(0),
+      batchSize: z.number().int().positive().default(32),
+      lr: z.number().positive().default(1e-3),
+      weightDecay: z.number().nonnegative().default(1e-4),
+      warmupEpochs: z.number().nonnegative().default(0),
+      minLr: z.number().nonnegative().default(1e-5),
+      adapterDropout: z.number().min(0).lt(1).default(0.1),
+      dropPath: z.number().min(0).lt(1).default(0.1),
+      checkpoint: z.boolean().default(false),
+    })
+    .prefault({}),
+  strategy: z
+    .looseObject({ name: z.enum(STRATEGY_NAMES) })
+    .prefault({ name: 'fedavg' }),
+  rounds: z
+    .strictObject({
+      totalRounds: z.number().int().positive().optional(),
+      fraction: z.number().gt(0).max(1).optional(),
+      minClients: z.number().int().positive().optional(),
+      maxClients: z.number().int().positive().optional(),
+      minReplies: z.number().int().positive().optional(),
+      graceMs: z.number().nonnegative().optional(),
+      roundTimeoutMs: z.number().nonnegative().optional(),
+      waitForClientsMs: z.number().nonnegative().optional(),
+      maxUpdateNorm: z.number().positive().optional(),
+    })
+    .prefault({}),
+  updateDtype: z.enum(['f32', 'f16']).default('f32'),
+  eval: z.strictObject({ batchSize: z.number().int().positive().default(64) }).prefault({}),
+});
+
+export type TaskFile = z.infer<typeof taskFileSchema>;
+
+/** Validates a parsed task file; the error names the first offending field in one line. */
+export function parseTaskFile(value: unknown, source = 'task file'): TaskFile {
+  const result = taskFileSchema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue.path.length ? issue.path.join('.') : '(top level)';
+  throw new Error(`${source}: ${where}: ${issue.message}`);
+}
