@@ -2,7 +2,7 @@ import { cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAdapter } from '@fedsnell/snell';
-import { FIXTURE, ownErrorLines, runCli } from '../testing/run-cli';
+import { FIXTURE, ownErrorLines, runCli } from './testing/run-cli';
 
 let dir: string;
 

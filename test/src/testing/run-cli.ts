@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-export const REPO = join(__dirname, '../../../..');
+export const REPO = join(__dirname, '../../..');
 export const FIXTURE = join(REPO, '../shared/fixtures/vit-timm-tiny');
 
 export interface CliResult {
