@@ -160,6 +160,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     history,
     clock,
     rng: options.rng,
+    roundRng: options.roundRng,
     logger,
     resume: latest ? { round: latest.info.round, global: latest.state, checkpointed: true } : { round: 0, global: options.initialState, checkpointed: false },
     transport: {

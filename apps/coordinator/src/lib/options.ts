@@ -104,6 +104,12 @@ export interface CoordinatorOptions {
   clock?: Clock;
   /** Seeded uniform [0, 1) source for sampling and per-round seeds. */
   rng: () => number;
+  /**
+   * Random source of one round (sampling, the round's training seed, aggregation). When given, the
+   * choices of round r depend only on r, so a coordinator resumed from a checkpoint makes the same
+   * ones without persisting generator state.
+   */
+  roundRng?: (round: number) => () => number;
   logger?: Logger;
   /** Start the round loop at once (otherwise: POST /api/start or `start()`). */
   autoStart?: boolean;

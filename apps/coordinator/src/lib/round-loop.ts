@@ -30,6 +30,8 @@ export interface RoundLoopOptions {
   history: HistoryStore;
   clock: Clock;
   rng: () => number;
+  /** Random source of one round; when given, a resumed coordinator repeats the same choices. */
+  roundRng?: (round: number) => () => number;
   logger: Logger;
   transport: RoundTransport;
   /** Round to run next and the global state it starts from (from the latest checkpoint). */
@@ -207,17 +209,32 @@ export class RoundLoop {
     }
   }
 
+  private readonly roundRngs = new Map<number, () => number>();
+
+  /** The same generator for sampling, the round seed and aggregation of one round. */
+  private rngOf(round: number): () => number {
+    if (!this.o.roundRng) return this.o.rng;
+    let rng = this.roundRngs.get(round);
+    if (!rng) {
+      this.roundRngs.clear();
+      rng = this.o.roundRng(round);
+      this.roundRngs.set(round, rng);
+    }
+    return rng;
+  }
+
   private async runRound(joined: string[]): Promise<void> {
     const { clock, rounds, logger } = this.o;
     const round = this.round;
     if (!this.checkpointed) await this.saveCheckpoint();
     if (this.state !== 'running') return;
-    const selected = sampleClients(joined, this.o.rng, rounds);
+    const rng = this.rngOf(round);
+    const selected = sampleClients(joined, rng, rounds);
     const start: RoundStart = {
       taskId: this.o.taskId,
       round,
       deadline: clock.now() + rounds.roundTimeoutMs,
-      seed: Math.floor(this.o.rng() * 0x100000000) >>> 0,
+      seed: Math.floor(rng() * 0x100000000) >>> 0,
       state: [...this.global].map(([name, t]) => encodeTensor(name, t.shape, t.data, 'f32')),
     };
     let close!: () => void;
@@ -262,7 +279,7 @@ export class RoundLoop {
       status = 'cancelled';
     } else if (updates.length >= this.neededReplies(open)) {
       try {
-        const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.o.rng }, updates);
+        const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.rngOf(round) }, updates);
         if (result) {
           this.global = result.state;
           gaps = result.gaps ?? this.o.measureGaps?.(updates, result.state);

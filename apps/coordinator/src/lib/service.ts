@@ -93,6 +93,8 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     stateDir: o.stateDir,
     rounds: task.rounds,
     rng: createRng(task.seed),
+    // (seed, round) → generator: resumed rounds sample and seed exactly as the first run would
+    roundRng: (round) => createRng((Math.imul(task.seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(round + 1, 0xc2b2ae35)) >>> 0),
     logger: o.logger,
     autoStart: o.autoStart ?? true,
     protectBackbone: o.protectBackbone,
