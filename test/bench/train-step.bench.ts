@@ -4,7 +4,9 @@
  * backend, with a PyTorch CPU baseline and the share of merge+quantile in the SNELL step.
  *
  *   npx tsx --tsconfig tsconfig.base.json test/bench/train-step.bench.ts [--quick] [--batch N] [--steps N]
- *       [--configs demo-32,vit-ti-224,vit-s-224] [--cpu-all] [--no-torch] [--no-parallel] [--workers N]
+ *       [--configs demo-32,vit-ti-224,vit-s-224] [--methods snell,lora,full,mask] [--checkpoint off|on|both]
+ *       [--cpu-all] [--no-regularisation] [--no-torch] [--no-parallel] [--workers N] [--torch-threads N]
+ * (flags explained in test/bench/README.md)
  *
  * Prints one JSON object on stdout; progress goes to stderr. Not a jest test.
  */
@@ -14,7 +16,7 @@ import { useBackend, type BackendName } from '@fedsnell/backends';
 import { VisionTransformer } from '@fedsnell/vit';
 import { DEMO, VIT_S, VIT_TI, configJson, randomBackbone, randomBatch, type BenchModelSpec } from './lib/random-backbone';
 import { METHODS, setupMethod, type MethodName } from './lib/methods';
-import { measureSteps, round3, type StepMeasurement } from './lib/step';
+import { measureSteps, round3 } from './lib/step';
 import { timeSparseDeltaAllModules } from './lib/merge-share';
 import { runTorch, type TorchResult } from './lib/torch-baseline';
 import { realGpuAdapter } from './lib/webgpu-probe';
@@ -65,7 +67,7 @@ function parseArgs(argv: string[]): Args {
     [VIT_TI.name]: fixed ?? (quick ? 2 : 4),
     [VIT_S.name]: fixed ?? (quick ? 1 : 2),
   };
-  const ck = value('--checkpoint') ?? 'both';
+  const ck = value('--checkpoint') ?? (quick ? 'on' : 'both');
   if (!['off', 'on', 'both'].includes(ck)) throw new Error(`--checkpoint passed to train-step.bench must be off, on or both but got '${ck}'`);
   return {
     quick,
@@ -85,13 +87,21 @@ function parseArgs(argv: string[]): Args {
 }
 
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const descriptions: Record<string, string> = {};
 const MB = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
-interface MethodReport extends StepMeasurement {
+interface MethodReport {
+  medianStepMs: number;
+  stepMs: number[];
+  imagesPerSecond: number;
+  /** peak bytes of distinct buffers alive (the ratios use it) */
   peakMB: number;
-  residentMB: number;
+  /** peak tf.memory().numBytes (counts shared buffers per handle) */
   peakNumBytesMB: number;
-  describe: string;
+  /** alive before a step: backbone + trainables + AdamW m/v (+ masks) */
+  residentMB: number;
+  trainableParams: number;
+  peakBytes: number;
 }
 
 type MethodOutcome = MethodReport | { error: string };
@@ -114,7 +124,17 @@ async function benchBackend(
       const setup = setupMethod(method, model, { rank: 8, sparsity: 0.9, heads: 2, classes: spec.classes });
       try {
         const m = await measureSteps(model, setup, batch, { warmup: args.warmup, steps: args.steps, regularisation: args.regularisation, checkpoint });
-        out[method] = { ...m, peakMB: MB(m.peakBytes), residentMB: MB(m.residentBytes), peakNumBytesMB: MB(m.peakNumBytes), describe: setup.describe };
+        out[method] = {
+          medianStepMs: m.medianStepMs,
+          stepMs: m.stepMs,
+          imagesPerSecond: m.imagesPerSecond,
+          peakMB: MB(m.peakBytes),
+          peakNumBytesMB: MB(m.peakNumBytes),
+          residentMB: MB(m.residentBytes),
+          trainableParams: m.trainableParams,
+          peakBytes: m.peakBytes,
+        };
+        descriptions[method] = setup.describe;
         log(`${spec.name} ${backend}${checkpoint ? ' checkpointed' : ''} ${method}: ${m.medianStepMs} ms/step, ${m.imagesPerSecond} img/s, peak ${MB(m.peakBytes)} MB`);
       } catch (err) {
         out[method] = { error: err instanceof Error ? err.message : String(err) };
@@ -129,7 +149,7 @@ async function benchBackend(
   return out;
 }
 
-async function mergeShare(spec: BenchModelSpec, stepMs: number): Promise<Record<string, unknown>> {
+async function mergeShare(spec: BenchModelSpec, stepMs: number, checkpointedStepMs?: number): Promise<Record<string, unknown>> {
   await useBackend('wasm');
   const { config, tensors } = randomBackbone(spec);
   const model = VisionTransformer.fromTensors(config, tensors);
@@ -147,6 +167,7 @@ async function mergeShare(spec: BenchModelSpec, stepMs: number): Promise<Record<
       sparseDeltaRunsMs: t.runsMs,
       snellStepMs: stepMs,
       share: round3(share),
+      shareOfCheckpointedStep: checkpointedStepMs ? round3(t.medianMs / checkpointedStepMs) : null,
       target: 0.1,
       meetsTarget: share <= 0.1,
     };
@@ -203,7 +224,7 @@ async function main(): Promise<void> {
       optimizer: 'AdamW from @fedsnell/train, β 0.9/0.999 eps 1e-8 wd 1e-4 (trainLocal defaults)',
     },
     weights: 'seeded random tensors of the right shapes, made in the bench (a speed benchmark needs no pretrained weights); input: seeded random images',
-    configs: Object.fromEntries(specs.map((s) => [s.name, { ...s, mlpRatio: 4, modelArgs: configJson(s)['model_args'] }])),
+    configs: Object.fromEntries(specs.map((s) => [s.name, configJson(s)['model_args']])),
     memoryMethod:
       'the tfjs engine is instrumented before any tensor exists (its public trackTensor/removeDataId are wrapped) and sampled at every tensor registration, ' +
       'including those inside custom gradients and the optimizer, over the measured steps. peakBytes = max bytes of distinct data buffers alive (the ratios use it); ' +
@@ -242,8 +263,11 @@ async function main(): Promise<void> {
   report['webgpu'] = gpu.ok ? { measured: true, adapter: gpu.note } : { measured: false, note: gpu.note };
 
   const sSpec = specs.includes(VIT_S) ? VIT_S : specs[specs.length - 1];
-  const sSnell = ok((results[sSpec.name][args.checkpoint[0] ? 'wasmCheckpointed' : 'wasm'] as Record<string, MethodOutcome>)['snell']);
-  report['mergeQuantileShare'] = sSnell ? await mergeShare(sSpec, sSnell.medianStepMs) : { measured: false, note: `no SNELL step measured at ${sSpec.name}` };
+  const snellStep = (key: string) => ok((results[sSpec.name][key] as Record<string, MethodOutcome> | undefined)?.['snell'])?.medianStepMs;
+  const mainStep = snellStep(args.checkpoint[0] ? 'wasmCheckpointed' : 'wasm');
+  report['mergeQuantileShare'] = mainStep
+    ? await mergeShare(sSpec, mainStep, args.checkpoint.length > 1 ? snellStep('wasmCheckpointed') : undefined)
+    : { measured: false, note: `no SNELL step measured at ${sSpec.name}` };
 
   if (args.torch) {
     for (const spec of specs) {
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
       }
     }
     report['torchBaseline'] = {
+      comparedWith: `wasm ${args.checkpoint[0] ? 'with' : 'without'} block checkpointing (torch checkpoints only the SNELL adapter branch, as the reference)`,
       python: '/usr/bin/python3 (Debian python3-torch)',
       env: 'OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed, OMP_WAIT_POLICY=PASSIVE (spinning OpenMP threads collapse on a shared 2-core machine)',
       threads: args.torchThreads,
@@ -277,6 +302,7 @@ async function main(): Promise<void> {
     report['parallel'] = await measureParallelSpeedup(VIT_TI, { batch: args.batch[VIT_TI.name], steps: args.steps, warmup: args.warmup, workers: args.workers, regularisation: args.regularisation, checkpoint: args.checkpoint[args.checkpoint.length - 1], log });
   }
 
+  report['methods'] = descriptions;
   report['results'] = results;
   report['machine'] = { ...(report['machine'] as object), loadAverageAtEnd: os.loadavg().map(round3) };
   report['wallSeconds'] = Math.round((Date.now() - started) / 1000);

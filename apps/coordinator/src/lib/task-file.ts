@@ -32,7 +32,7 @@ export const taskFileSchema = z.strictObject({
       minLr: z.number().nonnegative().default(1e-5),
       adapterDropout: z.number().min(0).lt(1).default(0.1),
       dropPath: z.number().min(0).lt(1).default(0.1),
-      checkpoint: z.boolean().default(false),
+      checkpoint: z.boolean().default(true),
     })
     .prefault({}),
   strategy: z

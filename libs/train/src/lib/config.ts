@@ -38,7 +38,7 @@ export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
   seed: 0,
   adapterDropout: 0.1,
   dropPath: 0.1,
-  checkpoint: false,
+  checkpoint: true,
   proximalMu: 0,
 };
 

@@ -24,6 +24,7 @@ async function started(): Promise<{ worker: GradientWorker; names: string[]; val
     numClasses: 2,
     adapterDropout: 0,
     dropPath: 0,
+    checkpoint: false,
   });
   return { worker, names: [...initial.keys()], values: [...initial.values()].map((t) => t.data) };
 }

@@ -68,6 +68,7 @@ export class GradientWorker {
             adapterDropout: init.adapterDropout,
             dropPath: init.dropPath,
             rng,
+            checkpoint: init.checkpoint,
           }),
         );
         return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, init.numClasses), logits) as tf.Scalar;

@@ -21,6 +21,8 @@ export interface InitMessage {
   numClasses: number;
   adapterDropout: number;
   dropPath: number;
+  /** per-block gradient checkpointing in the forward pass (bounds activation memory) */
+  checkpoint: boolean;
 }
 
 /** One worker's share of a step: current trainables (in spec order) and its slice of the batch. */

@@ -22,6 +22,8 @@ export interface ParallelEngineOptions {
   backend?: 'wasm' | 'cpu';
   adapterDropout?: number;
   dropPath?: number;
+  /** per-block gradient checkpointing in the workers' forward pass (default off, as trainLocal) */
+  checkpoint?: boolean;
   /** a worker that does not answer a step within this time fails the step (default 10 min) */
   stepTimeoutMs?: number;
 }
@@ -94,6 +96,7 @@ export class ParallelGradientEngine {
       numClasses: options.numClasses,
       adapterDropout: options.adapterDropout ?? 0,
       dropPath: options.dropPath ?? 0,
+      checkpoint: options.checkpoint ?? false,
     };
     try {
       await Promise.all(threads.map((w, k) => engine.ready(w, k, init)));

@@ -13,7 +13,8 @@ import { tinyBackboneSource } from './testing';
 jest.setTimeout(120_000);
 
 const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
-const config = { batchSize: 6, epochs: 2, adapterDropout: 0, dropPath: 0, lr: 1e-2, seed: 4 };
+// batches of 5 split 3 + 2 over two workers: unequal slices exercise the size weighting
+const config = { batchSize: 5, epochs: 2, adapterDropout: 0, dropPath: 0, lr: 1e-2, seed: 4 };
 const backbone = tinyBackboneSource();
 
 function initialState(): TensorMap {
@@ -62,6 +63,17 @@ describe('trainLocalParallel', () => {
     const two = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 2 });
 
     expect(maxRelativeDifference(one.state, two.state)).toBeLessThan(1e-4);
+  });
+
+  it('gives the same state with checkpointed blocks', async () => {
+    const data = halvesDataset(6, 8, 8);
+    const initial = initialState();
+    const cfg = { ...config, epochs: 1 };
+
+    const plain = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 1 });
+    const checkpointed = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 1, checkpoint: true });
+
+    expect(maxRelativeDifference(plain.state, checkpointed.state)).toBeLessThan(1e-4);
   });
 
   it('leaks no main-thread tensors', async () => {
