@@ -53,6 +53,17 @@ describe('fedsnell train | eval | merge on mnist with the tiny fixture backbone'
     expect(b.perClass).toEqual(a.perClass);
   }, 120_000);
 
+  it('trains with two worker threads', async () => {
+    const out = join(dir, 'adapter-2w.safetensors');
+    const r = await runCli([
+      'train', '--backbone', FIXTURE, '--data', join(dir, 'mnist/train'), '--out', out,
+      '--epochs', '1', '--batch', '8', '--rank', '4', '--backend', 'wasm', '--workers', '2', '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(expect.objectContaining({ workers: 2, modules: 12 }));
+    expect(decodeAdapter(await readFile(out)).modules).toHaveLength(12);
+  }, 120_000);
+
   it('prints per-class scores in its JSON', async () => {
     const r = await runCli(['eval', '--backbone', FIXTURE, '--data', join(dir, 'mnist/test'), '--adapter', adapterPath, '--json']);
     const out = JSON.parse(r.stdout);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
-import { evaluate, resolveTrainerConfig, trainLocal, type EvalResult } from '@fedsnell/train';
+import { defaultWorkerCount, evaluate, resolveTrainerConfig, trainLocal, trainLocalParallel, type EvalResult, type TrainOptions } from '@fedsnell/train';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { loadBackbone, openData, selectBackend } from '../lib/load';
 import { progressBar } from '../lib/progress';
@@ -31,6 +31,7 @@ interface TrainOpts {
   dropPath: number;
   seed: number;
   checkpoint?: boolean;
+  workers: string;
   backend: string;
   json?: boolean;
 }
@@ -61,6 +62,7 @@ export function registerTrain(program: Command): void {
     .option('--drop-path <x>', 'drop-path on the adapter output', numberOption('--drop-path', 0, 0.99), 0.1)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
     .option('--no-checkpoint', 'keep every block\'s activations for the backward pass (faster, ~6-9x more peak memory at ViT-Ti/S)')
+    .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend (auto = cores, max 4); 1 trains on this thread', '1')
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
     .option('--json', 'print one JSON object')
     .action(action('train', (opts: TrainOpts) => runTrain(opts)));
@@ -98,7 +100,12 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     seed: opts.seed,
     checkpoint: opts.checkpoint ?? true,
   });
+  const workers = opts.workers === 'auto' ? defaultWorkerCount() : Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers must be auto or an integer in [1, 64] but got '${opts.workers}'`);
   const backend = await selectBackend(opts.backend);
+  if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
+    throw new CliError(`--workers ${workers} runs wasm or cpu in worker threads; choose --backend wasm or cpu (got ${backend})`);
+  }
   const { model, folder } = await loadBackbone(opts.backbone);
   try {
     const data = await openData(opts.data, folder.config);
@@ -116,15 +123,24 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     const stepsPerEpoch = Math.ceil(data.size / trainer.batchSize);
     const total = trainer.maxSteps > 0 ? Math.min(trainer.maxSteps, stepsPerEpoch * trainer.epochs) : stepsPerEpoch * trainer.epochs;
     const bar = opts.json ? undefined : progressBar('train', total);
-    const { state, metrics } = await trainLocal({
-      model,
+    const common: Omit<TrainOptions, 'model'> = {
       data,
       initial,
       snell,
       config: trainer,
       onProgress: (e) =>
         bar?.update(e.step, { info: `epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} img/s` }),
-    });
+    };
+    const { state, metrics } =
+      workers > 1
+        ? await trainLocalParallel({
+            ...common,
+            backbone: { configJson: folder.configJson, tensors: folder.tensors },
+            workers,
+            backend: backend as 'wasm' | 'cpu',
+            checkpoint: trainer.checkpoint,
+          })
+        : await trainLocal({ ...common, model });
     bar?.stop();
     let evalResult: EvalResult | undefined;
     if (evalData) evalResult = await evaluate({ model, data: evalData, trainables: state, snell, batchSize: trainer.batchSize });
@@ -145,6 +161,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     const summary = {
       out: resolve(opts.out),
       backend,
+      workers,
       modules: modules.length,
       bytes: bytes.length,
       train: metrics,
