@@ -1,1 +1,12 @@
-export {};
+export { createNodeClient } from './lib/node-client';
+export type { NodeClient, NodeClientOptions, NodeClientResult, RoundReport } from './lib/node-client';
+export type { ClientEvent, ClientEventType, ClientLogger } from './lib/events';
+export { SILENT_LOGGER } from './lib/events';
+export { DEFAULT_RECONNECT, reconnectDelay, resolveReconnect } from './lib/backoff';
+export type { ReconnectOptions } from './lib/backoff';
+export { fetchBackbone, backbonePath } from './lib/backbone-cache';
+export type { BackboneProgress, FetchBackboneOptions, FetchedBackbone } from './lib/backbone-cache';
+export { checkClasses, preprocessFor, snellConfigOf, trainerConfigOf } from './lib/task-config';
+export { fromWire, toUpdateTensors } from './lib/wire-state';
+export { sendUpdate } from './lib/send-update';
+export type { SendResult } from './lib/send-update';

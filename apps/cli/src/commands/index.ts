@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
 import { registerCoordinator } from './coordinator';
+import { registerClient } from './client';
 import { registerData } from './data';
 import { registerDelta } from './delta';
 import { registerEval } from './eval';
 import { registerMerge } from './merge';
+import { registerPull } from './pull';
 import { registerTrain } from './train';
 
 /** Each subcommand lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData, registerCoordinator];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData, registerCoordinator, registerClient, registerPull];

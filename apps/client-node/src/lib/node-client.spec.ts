@@ -1,0 +1,253 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { useBackend } from '@fedsnell/train';
+import { decodePayload, decodeTensor, type Update, type WireLimits } from '@fedsnell/protocol';
+import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '../testing/fake-coordinator';
+import { fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
+import type { ClientEvent } from './events';
+import { createNodeClient, type NodeClientOptions } from './node-client';
+
+const TOKEN = 'client-secret';
+const FAST_RECONNECT = { initialMs: 20, maxMs: 100, factor: 2, jitter: 0 };
+
+describe('createNodeClient', () => {
+  let fixture: Fixture;
+  let work: string;
+  let dataDir: string;
+  let fake: FakeCoordinator | undefined;
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    fixture = loadFixture();
+    work = mkdtempSync(join(tmpdir(), 'fedsnell-client-'));
+    dataDir = join(work, 'data');
+    await writePrivateFolder(dataDir);
+  });
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  afterEach(async () => {
+    await fake?.close();
+    fake = undefined;
+  });
+
+  async function serve(over: Partial<FakeCoordinatorOptions> = {}): Promise<FakeCoordinator> {
+    fake = await new FakeCoordinator({ token: TOKEN, task: fixtureTask(fixture), backbone: fixture.weights, round: () => fixtureRound(fixture), ...over }).listen();
+    return fake;
+  }
+
+  function client(server: FakeCoordinator, over: Partial<NodeClientOptions> = {}, events: ClientEvent[] = []) {
+    return createNodeClient({
+      server: server.url,
+      token: TOKEN,
+      dataDir,
+      backend: 'wasm',
+      cacheDir: mkdtempSync(join(work, 'cache-')),
+      reconnect: FAST_RECONNECT,
+      maxRounds: 1,
+      onEvent: (e) => events.push(e),
+      ...over,
+    });
+  }
+
+  it('trains one round and sends the state it was given, trained', async () => {
+    const server = await serve();
+    const result = await client(server).start();
+    expect(result.rounds).toEqual([expect.objectContaining({ round: 0, outcome: 'accepted', numExamples: 15 })]);
+    const update = server.updates[0];
+    expect(update.tensors.map((t) => [t.name, t.shape])).toEqual(fixture.state.map((t) => [t.name, t.shape]));
+    const headBefore = decodeTensor(fixture.state.find((t) => t.name === 'head.weight') as Update['tensors'][0]);
+    const headAfter = decodeTensor(update.tensors.find((t) => t.name === 'head.weight') as Update['tensors'][0]);
+    expect(headAfter).not.toEqual(headBefore);
+  });
+
+  it('releases the model and every tensor when it stops', async () => {
+    const server = await serve();
+    const before = tf.memory().numTensors;
+    await client(server).start();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('sends nothing but named state tensors, counts and metrics (wire recorder)', async () => {
+    const server = await serve();
+    await client(server).start();
+    const names = new Set(fixture.state.map((t) => t.name));
+    const seen = { strings: [] as string[], tensors: [] as string[], tensorBytes: 0, otherBytes: 0 };
+    const walk = (value: unknown): void => {
+      if (typeof value === 'string') seen.strings.push(value);
+      else if (value instanceof Uint8Array || ArrayBuffer.isView(value)) seen.otherBytes += (value as ArrayBufferView).byteLength;
+      else if (Array.isArray(value)) value.forEach(walk);
+      else if (typeof value === 'object' && value !== null) {
+        const o = value as Record<string, unknown>;
+        if (typeof o['name'] === 'string' && o['data'] instanceof Uint8Array) {
+          seen.tensors.push(o['name']);
+          seen.tensorBytes += o['data'].byteLength;
+          seen.strings.push(o['name'], String(o['dtype']));
+          return;
+        }
+        for (const [key, v] of Object.entries(o)) {
+          seen.strings.push(key);
+          // chunked payloads are decoded and walked as what they carry
+          walk(key === 'bytes' && v instanceof Uint8Array ? decodePayload(v) : v);
+        }
+      }
+    };
+    server.packets.forEach(walk);
+    const events = server.packets.filter((p) => p.type === 2).map((p) => (p.data as unknown[])[0]);
+    expect(new Set(events)).toEqual(new Set(['join', 'update', ...(server.progress.length ? ['progress'] : [])]));
+    expect(seen.tensors.every((n) => names.has(n))).toBe(true);
+    expect(seen.tensorBytes).toBe(fixture.state.reduce((s, t) => s + t.data.byteLength, 0));
+    expect(seen.otherBytes).toBe(0);
+    expect(seen.strings.filter((s) => s.includes(PRIVATE_MARK) || s.includes(dataDir) || s.includes('.png'))).toEqual([]);
+    expect(Object.keys(server.updates[0]).sort()).toEqual(['metrics', 'numExamples', 'round', 'taskId', 'tensors']);
+  });
+
+  it('reuses a cached backbone without downloading', async () => {
+    const server = await serve();
+    const cacheDir = mkdtempSync(join(work, 'cache-'));
+    await client(server, { cacheDir }).start();
+    server.httpRequests.length = 0;
+    const events: ClientEvent[] = [];
+    await client(server, { cacheDir }, events).start();
+    expect(server.httpRequests).toEqual([]);
+    expect(events.some((e) => e.type === 'backbone' && e.phase === 'cached')).toBe(true);
+  }, 20_000);
+
+  it('stops with an error and keeps no file when the backbone hash differs', async () => {
+    const server = await serve({ backbone: Uint8Array.from(fixture.weights, (b) => b ^ 1) });
+    const cacheDir = mkdtempSync(join(work, 'cache-'));
+    await expect(client(server, { cacheDir }).start()).rejects.toThrow(`must have sha256 ${fixture.sha256} but the download hashes to`);
+    expect(existsSync(join(cacheDir, fixture.sha256, 'model.safetensors'))).toBe(false);
+    expect(server.updates).toEqual([]);
+  });
+
+  it('retries a failed backbone download', async () => {
+    const server = await serve({ backboneFailures: 2 });
+    const events: ClientEvent[] = [];
+    const result = await client(server, {}, events).start();
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['accepted']);
+    expect(events.filter((e) => e.type === 'error' && e.message.includes('retrying')).length).toBe(2);
+  });
+
+  it('stops naming the classes when the data folder differs from the task', async () => {
+    const server = await serve({ task: fixtureTask(fixture, { data: { classes: ['a', 'b', 'c', 'd', 'z'] } }) });
+    await expect(client(server).start()).rejects.toThrow('missing z; unexpected e');
+  });
+
+  it('chunks an update larger than the message limit', async () => {
+    const limits: WireLimits = { maxMessageBytes: 5000, chunkBytes: 1024, maxUpdateBytes: 1 << 20, maxTensors: 64, chunkTimeoutMs: 5000 };
+    const server = await serve({ limits });
+    const events: ClientEvent[] = [];
+    await client(server, {}, events).start();
+    const sent = events.find((e) => e.type === 'update:sent');
+    expect(sent).toEqual(expect.objectContaining({ chunks: expect.any(Number) }));
+    expect((sent as { chunks: number }).chunks).toBeGreaterThan(1);
+    expect(server.updates[0].tensors.map((t) => t.name)).toEqual(fixture.state.map((t) => t.name));
+  });
+
+  it('takes a round:start that arrives before the join ack', async () => {
+    const server = await serve({ startBeforeAck: true });
+    const result = await client(server).start();
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['accepted']);
+  });
+
+  it('takes a round:start sent in chunks', async () => {
+    const server = await serve({ roundStartChunkBytes: 2048 });
+    const result = await client(server).start();
+    expect(server.chunkAcks.length).toBeGreaterThan(1);
+    expect(server.chunkAcks.every((a) => a.ok)).toBe(true);
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['accepted']);
+  });
+
+  it('drops its round and prepares the new task when the task changes', async () => {
+    const server = await serve();
+    const onEvent = (e: ClientEvent) => {
+      if (e.type !== 'round:start' || server.joins.length === 0 || e.round !== 0) return;
+      server.sendTask(fixtureTask(fixture, { taskId: 'task-2' }));
+      server.announce(fixtureRound(fixture, 1, { taskId: 'task-2' }));
+    };
+    const result = await client(server, { onEvent }).start();
+    expect(server.updates.map((u) => u.taskId)).toEqual(['task-2']);
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['skipped', 'accepted']);
+  });
+
+  it('reconnects after a dropped connection, resumes and sends the round once', async () => {
+    const server = await serve({ onUpdate: (_u, n) => (n === 0 ? 'drop' : 'ack') });
+    const events: ClientEvent[] = [];
+    const result = await client(server, {}, events).start();
+    expect(server.joins.map((j) => j.request.resume)).toEqual([undefined, { taskId: 'task-1', lastRound: 0 }]);
+    expect((server.joins[1].auth as { clientId?: string }).clientId).toBe(server.joins.length && result.clientId);
+    expect(server.updates.length).toBe(2);
+    expect(server.updates[1]).toEqual(server.updates[0]);
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['accepted']);
+    expect(events.some((e) => e.type === 'reconnecting')).toBe(true);
+  });
+
+  it('reconnects when the server drops it while training', async () => {
+    const server = await serve();
+    let dropped = false;
+    // dropped from inside the event, so training has certainly not finished yet
+    const onEvent = (e: ClientEvent) => {
+      if (e.type === 'round:start' && !dropped) {
+        dropped = true;
+        server.dropAll();
+      }
+    };
+    const result = await client(server, { onEvent }).start();
+    expect(server.joins.length).toBe(2);
+    expect(server.updates.length).toBe(1);
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['accepted']);
+  });
+
+  it('does not send twice when a round is announced again after its ack', async () => {
+    const server = await serve();
+    const events: ClientEvent[] = [];
+    const c = client(server, { maxRounds: 0 }, events);
+    const run = c.start();
+    await waitFor(() => events.some((e) => e.type === 'update:acked'));
+    server.announce(fixtureRound(fixture));
+    server.announce(fixtureRound(fixture, 1));
+    await waitFor(() => events.some((e) => e.type === 'update:acked' && e.round === 1));
+    await c.stop();
+    await run;
+    expect(server.updates.map((u) => u.round)).toEqual([0, 1]);
+  });
+
+  it('stop() while training sends nothing and resolves', async () => {
+    const server = await serve();
+    let stopping: Promise<void> | undefined;
+    const c = client(server, { onEvent: (e) => void (e.type === 'train' && (stopping ??= c.stop('test over'))) });
+    const result = await c.start();
+    await stopping;
+    expect([result.reason, result.rounds.map((r) => r.outcome), server.updates.length]).toEqual(['test over', ['skipped'], 0]);
+  });
+
+  it('skips a round whose deadline has passed', async () => {
+    const server = await serve({ round: () => fixtureRound(fixture, 0, { deadline: Date.now() - 1 }) });
+    const events: ClientEvent[] = [];
+    const c = client(server, {}, events);
+    const run = c.start();
+    await waitFor(() => events.some((e) => e.type === 'round:skipped'));
+    await c.stop();
+    const result = await run;
+    expect(result.rounds).toEqual([{ round: 0, outcome: 'skipped', reason: 'deadline passed before training started' }]);
+    expect(server.updates).toEqual([]);
+  });
+
+  it('stops on a refused token without retrying', async () => {
+    const server = await serve();
+    await expect(client(server, { token: 'wrong' }).start()).rejects.toThrow('refused the connection (UNAUTHORIZED): bad client token');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.connections).toBe(1);
+  });
+
+  it('stops on a protocol version the server does not speak', async () => {
+    const server = await serve({
+      refuseJoin: { ok: false, error: { code: 'PROTOCOL_VERSION', message: 'this server speaks 2' }, supportedVersions: [2] },
+    });
+    await expect(client(server).start()).rejects.toThrow('speaks protocol version(s) 2 but this client speaks 1');
+    expect(server.joins.length).toBe(1);
+  });
+});
