@@ -1,6 +1,6 @@
 export type { Dataset, Example, RawExample, RawImage } from './lib/types';
 export { resizeU8, type Interpolation } from './lib/resample';
-export { evalResizeSize, preprocessImage, roundHalfEven, toRgb, type PreprocessConfig } from './lib/preprocess';
+export { evalResizeSize, preprocessFromPretrained, preprocessImage, roundHalfEven, toRgb, type PreprocessConfig } from './lib/preprocess';
 export { rawImageDataset } from './lib/raw-dataset';
 export { subset } from './lib/subset';
 export { batchIterator, epochOrder, type Batch, type BatchOptions } from './lib/batches';

@@ -4,7 +4,7 @@ import { decodeAdapter, type AdapterFile } from '@fedsnell/snell';
 import { VisionTransformer, type VitConfig } from '@fedsnell/vit';
 import { loadBackboneFolder, type BackboneFolder } from '@fedsnell/vit/node';
 import { openImageFolder, type ImageFolderDataset } from '@fedsnell/data/node';
-import type { PreprocessConfig } from '@fedsnell/data';
+import { preprocessFromPretrained, type PreprocessConfig } from '@fedsnell/data';
 import { CliError } from './run';
 
 export async function selectBackend(choice: string | undefined): Promise<BackendName> {
@@ -18,15 +18,7 @@ export async function loadBackbone(dir: string): Promise<{ folder: BackboneFolde
 
 /** The preprocessing a backbone's pretrained_cfg asks for (DESIGN.md: RGB, resize, [0,1], mean/std). */
 export function preprocessFor(config: VitConfig): PreprocessConfig {
-  return {
-    inputSize: config.inputSize,
-    mean: config.mean,
-    std: config.std,
-    ...(config.interpolation === 'bilinear' || config.interpolation === 'bicubic' || config.interpolation === 'nearest'
-      ? { interpolation: config.interpolation }
-      : {}),
-    ...(config.cropPct !== undefined ? { cropPct: config.cropPct } : {}),
-  };
+  return preprocessFromPretrained(config);
 }
 
 export async function openData(dir: string, config: VitConfig): Promise<ImageFolderDataset> {

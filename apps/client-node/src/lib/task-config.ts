@@ -1,7 +1,7 @@
 import type { RoundStart, Task } from '@fedsnell/protocol';
 import { resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { resolveTrainerConfig, type TrainerConfig } from '@fedsnell/train';
-import type { PreprocessConfig } from '@fedsnell/data';
+import { preprocessFromPretrained, type PreprocessConfig } from '@fedsnell/data';
 import type { VitConfig } from '@fedsnell/vit';
 
 type NumericKey = { [K in keyof TrainerConfig]: TrainerConfig[K] extends number ? K : never }[keyof TrainerConfig];
@@ -80,12 +80,5 @@ export function checkClasses(task: Task, local: readonly string[], dataDir: stri
 
 /** The preprocessing a backbone's pretrained_cfg asks for (DESIGN.md: RGB, resize, [0,1], mean/std). */
 export function preprocessFor(config: VitConfig): PreprocessConfig {
-  const interpolation = config.interpolation;
-  return {
-    inputSize: config.inputSize,
-    mean: config.mean,
-    std: config.std,
-    ...(interpolation === 'bilinear' || interpolation === 'bicubic' || interpolation === 'nearest' ? { interpolation } : {}),
-    ...(config.cropPct !== undefined ? { cropPct: config.cropPct } : {}),
-  };
+  return preprocessFromPretrained(config);
 }

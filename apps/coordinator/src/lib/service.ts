@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { preprocessFromPretrained } from '@fedsnell/data';
 import { openImageFolder } from '@fedsnell/data/node';
 import { aggregationGaps, createStrategy, type StrategyConfig } from '@fedsnell/federation';
 import { createRng, describeSnellConfig, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
@@ -38,14 +39,7 @@ export interface Service {
  */
 export async function startCoordinatorService(o: ServiceOptions): Promise<Service> {
   const folder = await loadBackboneFolder(o.backboneDir);
-  const preprocess = {
-    inputSize: folder.config.inputSize,
-    mean: folder.config.mean,
-    std: folder.config.std,
-    ...(folder.config.cropPct !== undefined ? { cropPct: folder.config.cropPct } : {}),
-    ...(isInterpolation(folder.config.interpolation) ? { interpolation: folder.config.interpolation } : {}),
-  };
-  const evalData = await openImageFolder(o.evalDataDir, preprocess);
+  const evalData = await openImageFolder(o.evalDataDir, preprocessFromPretrained(folder.config));
   const { task } = o;
   const snell = resolveSnellConfig({
     kernel: task.snell.kernel,
@@ -111,8 +105,4 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     stateDir: o.stateDir,
   };
   return { coordinator, snell, summary, close: () => coordinator.close() };
-}
-
-function isInterpolation(v: unknown): v is 'bilinear' | 'bicubic' | 'nearest' {
-  return v === 'bilinear' || v === 'bicubic' || v === 'nearest';
 }

@@ -1,4 +1,4 @@
-import { evalResizeSize, preprocessImage, roundHalfEven, toRgb } from './preprocess';
+import { evalResizeSize, preprocessFromPretrained, preprocessImage, roundHalfEven, toRgb } from './preprocess';
 import type { RawImage } from './types';
 
 const plain = { mean: [0, 0, 0], std: [1, 1, 1] };
@@ -92,5 +92,17 @@ describe('evalResizeSize', () => {
 describe('roundHalfEven', () => {
   it('rounds halves like Python', () => {
     expect([0.5, 1.5, 2.5, 2.6, -1.5].map(roundHalfEven)).toEqual([0, 2, 2, 3, -2]);
+  });
+});
+
+describe('preprocessFromPretrained', () => {
+  const base = { inputSize: [3, 8, 8] as [number, number, number], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+
+  it('keeps the interpolation and crop a config names', () => {
+    expect(preprocessFromPretrained({ ...base, interpolation: 'bilinear', cropPct: 0.9 })).toEqual({ ...base, interpolation: 'bilinear', cropPct: 0.9 });
+  });
+
+  it('leaves out an interpolation it cannot resample with (bicubic applies)', () => {
+    expect(preprocessFromPretrained({ ...base, interpolation: 'lanczos' })).toEqual(base);
   });
 });

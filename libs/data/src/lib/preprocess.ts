@@ -161,3 +161,25 @@ function validateImage(image: RawImage): void {
     );
   }
 }
+
+/**
+ * The preprocessing a backbone's resolved pretrained_cfg asks for (DESIGN.md: RGB, resize to
+ * input_size, [0, 1], mean/std; timm's interpolation and crop_pct when the config names them). An
+ * interpolation Pillow-compatible resampling does not offer falls back to bicubic, timm's ViT default.
+ */
+export function preprocessFromPretrained(cfg: {
+  inputSize: [number, number, number];
+  mean: [number, number, number] | number[];
+  std: [number, number, number] | number[];
+  interpolation?: string;
+  cropPct?: number;
+}): PreprocessConfig {
+  const { interpolation } = cfg;
+  return {
+    inputSize: cfg.inputSize,
+    mean: cfg.mean,
+    std: cfg.std,
+    ...(interpolation === 'bilinear' || interpolation === 'bicubic' || interpolation === 'nearest' ? { interpolation } : {}),
+    ...(cfg.cropPct !== undefined ? { cropPct: cfg.cropPct } : {}),
+  };
+}
