@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export const REPO = join(__dirname, '../../..');
-export const FIXTURE = join(REPO, '../shared/fixtures/vit-timm-tiny');
+export const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
 export interface CliResult {
   code: number | null;

@@ -10,7 +10,7 @@ import { useBackend } from '@fedsnell/train';
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
 const BIN = join(ROOT, 'bin/fedsnell.cjs');
-const FIXTURE_DIR = process.env['FEDSNELL_FIXTURE_DIR'] ?? '/work/shared/fixtures/vit-timm-tiny';
+const FIXTURE_DIR = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const CLASSES = ['a', 'b', 'c', 'd', 'e'];
 
 async function fedsnell(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -8,7 +8,7 @@ import { encodeAdapter, resolveSnellConfig } from '@fedsnell/snell';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
-const GOLDEN_DIR = process.env['FEDSNELL_GOLDEN_DIR'] ?? '/work/shared/golden';
+const GOLDEN_DIR = process.env['FEDSNELL_GOLDEN_DIR'] as string;
 
 type Nested = number | Nested[];
 const flat = (v: Nested): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v]);

@@ -9,7 +9,7 @@ import { resolveSnellConfig } from '@fedsnell/snell';
 import { createTrainables, resolveVitConfig, VisionTransformer } from '@fedsnell/vit';
 import { writeImageFolder } from '@fedsnell/data/node';
 
-export const FIXTURE_DIR = process.env['FEDSNELL_FIXTURE_DIR'] ?? '/work/shared/fixtures/vit-timm-tiny';
+export const FIXTURE_DIR = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 export const CLASSES = ['a', 'b', 'c', 'd', 'e'];
 export const PRIVATE_MARK = 'private_img';
 

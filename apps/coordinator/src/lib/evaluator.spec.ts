@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { useBackend } from '@fedsnell/backends';
 import type { Dataset } from '@fedsnell/data';
 import { exactSparseAverage, type ClientUpdate } from '@fedsnell/federation';
@@ -9,7 +8,7 @@ import { createTrainables, mergeAdapter, VisionTransformer } from '@fedsnell/vit
 import { loadBackboneFolder, type BackboneFolder } from '@fedsnell/vit/node';
 import { createEvaluator } from './evaluator';
 
-const FIXTURE = join(__dirname, '../../../../../shared/fixtures/vit-timm-tiny');
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const snell = resolveSnellConfig({ rank: 4, sparsity: 0.5 });
 
 /** Seeded images in model space (the fixture normalises with mean 0, std 1). */

@@ -26,7 +26,7 @@ export interface Golden {
   gradB?: Nested;
 }
 
-export const GOLDEN_DIR = process.env['FEDSNELL_GOLDEN_DIR'] ?? '/work/shared/golden';
+export const GOLDEN_DIR = process.env['FEDSNELL_GOLDEN_DIR'] as string;
 
 export function loadGoldens(): Golden[] {
   return readdirSync(GOLDEN_DIR)

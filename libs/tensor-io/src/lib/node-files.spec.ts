@@ -6,7 +6,7 @@ import { readSafetensorsFile, sha256File, writeFileAtomic } from './node-files';
 import { serializeSafetensors } from './serialize-safetensors';
 import { sha256Hex } from './sha256';
 
-const FIXTURE = '/work/shared/fixtures/vit-timm-tiny/model.safetensors';
+const FIXTURE = `${process.env['FEDSNELL_FIXTURE_DIR']}/model.safetensors`;
 
 describe('node file helpers', () => {
   let dir: string;

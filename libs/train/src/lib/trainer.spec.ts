@@ -8,7 +8,7 @@ import { evaluate } from './evaluate';
 import { halvesDataset } from './testing';
 import { trainLocal } from './trainer';
 
-const FIXTURE = `${__dirname}/../../../../../shared/fixtures/vit-timm-tiny`;
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
 const fast = { epochs: 4, batchSize: 8, lr: 0.02, adapterDropout: 0, dropPath: 0, seed: 3 };
 

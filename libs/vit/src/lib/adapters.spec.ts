@@ -9,7 +9,7 @@ import { VisionTransformer } from './model';
 import { createTrainables } from './trainables';
 import { tinyBackbone, tinyInput } from './tiny-backbone.testing';
 
-const FIXTURE = '/work/shared/fixtures/vit-timm-tiny';
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
 /** Factors scaled up so that S(ΔW) is large enough to move the logits (the init makes it ≈ 1e-6). */
 function scaled(state: TensorMap, factor: number): TensorMap {

@@ -5,7 +5,7 @@ import { serializeSafetensors } from '@fedsnell/tensor-io';
 import { loadBackboneFolder, saveBackboneFolder } from './backbone-folder';
 import { tinyBackbone, tinyConfigJson } from './tiny-backbone.testing';
 
-const FIXTURE = '/work/shared/fixtures/vit-timm-tiny';
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
 describe('loadBackboneFolder', () => {
   let dir: string;

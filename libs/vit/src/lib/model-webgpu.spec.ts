@@ -4,7 +4,7 @@ import { useBackend } from '@fedsnell/backends';
 import { loadBackboneFolder } from './backbone-folder';
 import { VisionTransformer } from './model';
 
-const FIXTURE = '/work/shared/fixtures/vit-timm-tiny';
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
 // WebGPU runs on SwiftShader in CI (slow): one forward of the fixture only.
 describe('VisionTransformer on webgpu', () => {

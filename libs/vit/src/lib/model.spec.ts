@@ -6,7 +6,7 @@ import { resolveSnellConfig } from '@fedsnell/snell';
 import { VisionTransformer } from './model';
 import { tinyBackbone, tinyInput } from './tiny-backbone.testing';
 
-const FIXTURE = '/work/shared/fixtures/vit-timm-tiny';
+const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
 interface Reference {
   input_nchw: number[][][][];
