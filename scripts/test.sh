@@ -8,7 +8,7 @@ export CI=true NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false
 mkdir -p tmp
 
 status=0
-npx nx run-many -t lint typecheck --output-style=static --parallel=2 || status=1
+npx nx run-many -t lint typecheck --output-style=static --parallel=2 --skip-nx-cache || status=1
 
 npx jest --ci --maxWorkers=2 --json --outputFile=tmp/jest-results.json "$@" || status=1
 node scripts/jest-summary.cjs tmp/jest-results.json || status=1

@@ -32,26 +32,27 @@ const DEPTH = 12;
 const CLASSES = 10;
 const snell = resolveSnellConfig({ rank: 8, heads: 2, sparsity: 0.9 });
 
-function vitBState(seed: number): TensorMap {
+function vitBState(seed: number, dims = { d: D, hidden: HIDDEN, depth: DEPTH }): TensorMap {
+  const { d: D_, hidden: HIDDEN_, depth } = dims;
   const rng = createRng(seed);
   const state: TensorMap = new Map();
-  for (let b = 0; b < DEPTH; b++) {
+  for (let b = 0; b < depth; b++) {
     for (const [m, inF, outF] of [
-      ['attn.q', D, D],
-      ['attn.k', D, D],
-      ['attn.v', D, D],
-      ['attn.proj', D, D],
-      ['mlp.fc1', D, HIDDEN],
-      ['mlp.fc2', HIDDEN, D],
+      ['attn.q', D_, D_],
+      ['attn.k', D_, D_],
+      ['attn.v', D_, D_],
+      ['attn.proj', D_, D_],
+      ['mlp.fc1', D_, HIDDEN_],
+      ['mlp.fc2', HIDDEN_, D_],
     ] as const) {
       const { A, B } = initSnellFactors(inF, outF, snell, rng);
       state.set(`blocks.${b}.${m}.snell_A`, A).set(`blocks.${b}.${m}.snell_B`, B);
     }
   }
-  const head = new Float32Array(CLASSES * D).map(() => (rng() - 0.5) * 0.04);
-  state.set('head.weight', { shape: [CLASSES, D], data: head });
+  const head = new Float32Array(CLASSES * D_).map(() => (rng() - 0.5) * 0.04);
+  state.set('head.weight', { shape: [CLASSES, D_], data: head });
   state.set('head.bias', { shape: [CLASSES], data: new Float32Array(CLASSES) });
-  state.set('cls_token', { shape: [1, 1, D], data: new Float32Array(D).map(() => (rng() - 0.5) * 0.02) });
+  state.set('cls_token', { shape: [1, 1, D_], data: new Float32Array(D_).map(() => (rng() - 0.5) * 0.02) });
   return state;
 }
 
@@ -74,6 +75,13 @@ async function main() {
   const updates: ClientUpdate[] = [];
   for (let k = 0; k < CLIENTS; k++) updates.push({ clientId: `c${k}`, numExamples: 50 + k, state: vitBState(k + 1) });
 
+  // the test backbone (shared/fixtures/vit-timm-tiny: embed 32, depth 2, mlp 128) at the same r = 8
+  const tiny = vitBState(0, { d: 32, hidden: 128, depth: 2 });
+  const testBackbone = {
+    model: 'vit-timm-tiny fixture (embed 32, depth 2, mlp 128), SNELL r=8 on all 12 modules, 10-class head, cls_token',
+    floatsPerUpdate: [...tiny.values()].reduce((a, t) => a + t.data.length, 0),
+    bytesPerUpdate: { f32: wireBytes(tiny, 'f32'), f16: wireBytes(tiny, 'f16') },
+  };
   const timesMs: Record<string, number> = {};
   for (const [name, s] of [
     ['fedavg', fedAvg()],
@@ -103,6 +111,7 @@ async function main() {
       floatsPerUpdate: floats,
       bytesPerUpdate: { f32: wireBytes(global, 'f32'), f16: wireBytes(global, 'f16') },
       bytesPerClientPerRound: { f32: 2 * wireBytes(global, 'f32'), f16: 2 * wireBytes(global, 'f16'), note: 'round:start down + update up, msgpack framing included' },
+      testBackbone,
       clients: CLIENTS,
       aggregationMs: timesMs,
       exact: {
