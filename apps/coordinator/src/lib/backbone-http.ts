@@ -25,7 +25,13 @@ export const backbonePaths = (sha256: string) => ({
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Serves the two content-addressed backbone files with ETag, Range and immutable caching. */
-export function serveBackbone(files: BackboneFiles, path: string, req: IncomingMessage, res: ServerResponse): void {
+export function serveBackbone(
+  files: BackboneFiles,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  onBody: (bytes: number) => void = () => undefined,
+): void {
   const paths = backbonePaths(files.sha256);
   const isConfig = path === paths.config;
   if (!isConfig && path !== paths.weights) return sendError(res, 404, 'NOT_FOUND', `no backbone file at ${path}; this coordinator serves ${paths.weights}`);
@@ -58,6 +64,7 @@ export function serveBackbone(files: BackboneFiles, path: string, req: IncomingM
   if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
   res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
   if (req.method === 'HEAD' || size === 0) return void res.end();
+  onBody(end - start + 1);
   if (isConfig) return void res.end(files.configBytes.subarray(start, end + 1));
   const stream = createReadStream(files.weightsPath, { start, end });
   stream.on('error', () => res.destroy());

@@ -12,6 +12,8 @@ export function defineMetrics(): Metrics {
   m.counter('malformed_packets_total', 'Frames the decoder rejected.');
   m.counter('unknown_events_total', 'Events outside the protocol.');
   m.counter('auth_failures_total', 'Refused handshakes and HTTP requests.');
+  m.counter('bytes_received_total', 'Bytes received, by channel (socket: socket.io message payloads).');
+  m.counter('bytes_sent_total', 'Bytes sent, by channel (socket: socket.io message payloads; backbone: weight and config files).');
   m.gauge('eval_accuracy', 'Accuracy of the last evaluation.');
   m.gauge('eval_loss', 'Loss of the last evaluation.');
   m.gauge('round_duration_seconds', 'Duration of the last closed round.');

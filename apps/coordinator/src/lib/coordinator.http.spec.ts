@@ -161,5 +161,23 @@ describe('coordinator http', () => {
         expect.stringContaining('fedsnell_auth_failures_total 1\n'),
       ]);
     });
+
+    it('counts backbone bytes served', async () => {
+      await start();
+      await (await fetch(weights())).arrayBuffer();
+      await (await fetch(weights(), { headers: { Range: 'bytes=2-4' } })).arrayBuffer();
+      const text = await (await admin('/metrics')).text();
+      expect(text).toContain('fedsnell_bytes_sent_total{channel="backbone"} 13\n');
+    });
+
+    it('counts socket bytes in and out', async () => {
+      await start();
+      clients.push((await joinedClient(coordinator)).client);
+      const text = await (await admin('/metrics')).text();
+      const value = (direction: string) => Number(new RegExp(`fedsnell_bytes_${direction}_total\\{channel="socket"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      // the join request in, the join acknowledgement (with the task) out
+      expect(value('received')).toBeGreaterThan(20);
+      expect(value('sent')).toBeGreaterThan(value('received'));
+    });
   });
 });

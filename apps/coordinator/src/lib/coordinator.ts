@@ -44,6 +44,21 @@ import { resolveRounds, silentLogger, systemClock, type CoordinatorOptions } fro
 import { RoundLoop, type LoopState } from './round-loop';
 
 
+interface EnginePacket {
+  type: string;
+  data?: unknown;
+}
+interface EngineSocketLike {
+  on(event: 'packet' | 'packetCreate', listener: (packet: EnginePacket) => void): void;
+}
+
+function payloadBytes(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+}
+
 export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
 const JOINED_ROOM = 'joined';
 
@@ -145,6 +160,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     transports: ['websocket'],
     maxHttpBufferSize: limits.maxPacketBytes,
     serveClient: false,
+  });
+
+  // wire volume, counted at the engine.io level: every socket.io message payload in and out
+  io.engine.on('connection', (raw: EngineSocketLike) => {
+    raw.on('packet', (packet) => {
+      if (packet.type === 'message') metrics.inc('bytes_received_total', { channel: 'socket' }, payloadBytes(packet.data));
+    });
+    raw.on('packetCreate', (packet) => {
+      if (packet.type === 'message') metrics.inc('bytes_sent_total', { channel: 'socket' }, payloadBytes(packet.data));
+    });
   });
 
   let roundStartChunks: { round: number; chunks: Promise<Chunk[]> } | null = null;
@@ -428,7 +453,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
           return sendHttpError(res, 401, 'UNAUTHORIZED', 'backbone files need Authorization: Bearer <client token>');
         }
       }
-      return serveBackbone(backbone, path, req, res);
+      return serveBackbone(backbone, path, req, res, (bytes) => metrics.inc('bytes_sent_total', { channel: 'backbone' }, bytes));
     }
     if (isAdminPath(path)) return serveAdmin(admin, req, res);
     sendHttpError(res, 404, 'NOT_FOUND', `no route ${path}`);
