@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
-import { plainMatMul } from '@fedsnell/snell';
 import type { CompetitionThreshold, SnellConfig } from '@fedsnell/snell';
 import type { VitConfig } from './config';
 import { gelu } from './gelu';
@@ -10,6 +9,7 @@ import { adapterBranch, adapterInput, AdapterRegularisation } from './adapter-br
 import { checkVitTensors, vitTensorShapes } from './weights';
 import { checkTrainables } from './trainable-names';
 import { checkpoint } from './checkpoint';
+import { attention } from './attention';
 
 export interface ForwardOptions {
   /**
@@ -181,20 +181,13 @@ export class VisionTransformer {
 
   private block(i: number, x: tf.Tensor2D, n: number, pass: Pass): tf.Tensor2D {
     const b = `blocks.${i}`;
-    const { embedDim: d, numHeads: heads, numTokens: tokens } = this.config;
-    const dh = d / heads;
+    const { numHeads: heads } = this.config;
     const h1 = this.norm(`${b}.norm1`, x, pass);
     const qkv = this.linear(`${b}.attn.qkv`, h1, pass);
     // The reference feeds q, k and v adapters one shared dropped-out input, proj's adapter none.
     const qkvIn = this.hasAdapter(pass, `${b}.attn.q`, `${b}.attn.k`, `${b}.attn.v`) ? adapterInput(h1, pass.reg) : h1;
-    const [q, k, v] = tf.split(qkv, 3, 1).map((t, j) => {
-      const adapted = this.adapt(`${b}.attn.${'qkv'[j]}`, qkvIn, t as tf.Tensor2D, pass);
-      return tf.reshape(tf.transpose(tf.reshape(adapted, [n, tokens, heads, dh]), [0, 2, 1, 3]), [n * heads, tokens, dh]) as tf.Tensor3D;
-    });
-    // q·kᵀ and attn·v with plain kernels in both directions (see plainMatMul).
-    const scores = tf.mul(plainMatMul(q, k, false, true), 1 / Math.sqrt(dh)) as tf.Tensor3D;
-    const context = plainMatMul(tf.softmax(scores) as tf.Tensor3D, v);
-    const merged = tf.reshape(tf.transpose(tf.reshape(context, [n, heads, tokens, dh]), [0, 2, 1, 3]), [n * tokens, d]) as tf.Tensor2D;
+    const [q, k, v] = tf.split(qkv, 3, 1).map((t, j) => this.adapt(`${b}.attn.${'qkv'[j]}`, qkvIn, t as tf.Tensor2D, pass));
+    const merged = attention(q, k, v, n, heads);
     const attn = this.adapt(`${b}.attn.proj`, merged, this.linear(`${b}.attn.proj`, merged, pass), pass);
     const x1 = tf.add(x, attn) as tf.Tensor2D;
     const h2 = this.norm(`${b}.norm2`, x1, pass);
