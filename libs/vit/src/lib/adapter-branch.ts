@@ -18,7 +18,30 @@ export interface AdapterRegularisation {
  */
 export function adapterInput(x: tf.Tensor2D, reg: AdapterRegularisation | undefined): tf.Tensor2D {
   if (!reg || reg.dropout === 0) return x;
-  return tf.dropout(x, reg.dropout, undefined, Math.floor(reg.rng() * 2147483647)) as tf.Tensor2D;
+  const mask = tf.tensor2d(dropoutMask(x.size, reg.dropout, Math.floor(reg.rng() * 2147483647)), x.shape);
+  const out = tf.mul(x, mask) as tf.Tensor2D;
+  mask.dispose();
+  return out;
+}
+
+/**
+ * An inverted-dropout multiplier (0 with probability `rate`, else 1/(1 − rate)) from a 32-bit seed.
+ * tf.dropout draws its uniforms through a float64 PRNG in JS and then runs four kernels (about 7 ms
+ * for a [788, 768] input on wasm, ×3 adapter inputs per block); mulberry32 with an integer
+ * threshold is several times cheaper, and one multiply applies it.
+ */
+function dropoutMask(size: number, rate: number, seed: number): Float32Array {
+  const mask = new Float32Array(size);
+  const scale = 1 / (1 - rate);
+  const cut = Math.floor(rate * 4294967296);
+  let state = seed | 0;
+  for (let i = 0; i < size; i++) {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    if ((t ^ (t >>> 14)) >>> 0 >= cut) mask[i] = scale;
+  }
+  return mask;
 }
 
 /**
