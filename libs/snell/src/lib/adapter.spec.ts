@@ -27,6 +27,8 @@ const configs: [string, SnellConfig][] = [
   ['sparse p=1', resolveSnellConfig({ rank: 4, p: 1, sparsity: 0.6 })],
   ['sparse soft', resolveSnellConfig({ rank: 4, sparsity: 0.6, threshold: 'soft' })],
   ['sparse linear', resolveSnellConfig({ kernel: 'linear', rank: 2, sparsity: 0.6 })],
+  // dense LoRA takes the rank-r path (x·A₀)·B₀ᵀ
+  ['dense linear', resolveSnellConfig({ kernel: 'linear', rank: 2, sparsity: 0 })],
 ];
 
 describe.each(['cpu', 'wasm'] as const)('snellMatMul on %s', (backend) => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SnellConfig } from './config';
 import { checkFactors } from './factors';
-import { mergeForward, mergeGrad, mergeKernel } from './merge-kernel';
+import { mergeForward, mergeKernel, mergeWithGrad } from './merge-kernel';
 import { sparsify, sparsityWeight } from './sparsify';
 import { competitionThreshold, readDeltaSync, type CompetitionThreshold } from './threshold';
 
@@ -35,8 +35,9 @@ export function sparseDelta(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig, th
  * y = x·S(ΔW(A, B)) as one customGrad that keeps nothing of size [in, out] between forward and
  * backward: the forward saves only x, A, B (and the numbers τ, cut); the backward recomputes ΔW
  * and the mask (same ops, same backend ⇒ the same mask), then
- *   dS = xᵀ·dy,  dΔW = dS ⊙ w,  (dA, dB) = kernel gradient,  dx = dy·Sᵀ = (S·dyᵀ)ᵀ,
- * transposing only the thin operands and using plain matMuls throughout.
+ *   dS = xᵀ·dy,  dΔW = dS ⊙ w,  (dA, dB) = kernel gradient,  dx = dy·Sᵀ,
+ * with explicit transposes and plain matMuls throughout; the distances behind ΔW are evaluated once
+ * in the backward for both S and the kernel gradient.
  * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold).
  */
 export function snellMatMul(
@@ -51,6 +52,7 @@ export function snellMatMul(
     throw new RangeError(`x passed to snellMatMul() must have shape [n, ${inFeatures}] but got [${x.shape.join(', ')}]`);
   }
   const dense = cfg.sparsity === 0;
+  if (dense && cfg.kernel === 'linear') return lowRankMatMul(x, A, B);
   let th = threshold;
   /** S and its weight w from ΔW (w is undefined when dense: S = ΔW). */
   const sparse = (deltaW: tf.Tensor2D): { S: tf.Tensor2D; w?: tf.Tensor2D } => {
@@ -67,16 +69,53 @@ export function snellMatMul(
     const value = tf.matMul(xi, sparse(deltaW).S);
     return {
       value,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sa, sb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
-        const g = dy as tf.Tensor2D;
-        const { S, w } = sparse(mergeForward(sa, sb, cfg));
-        const dS = tf.matMul<tf.Tensor2D>(tf.transpose(sx), g);
-        const dW = w ? tf.mul<tf.Tensor2D>(dS, w) : dS;
-        const [dA, dB] = mergeGrad(sa, sb, dW, cfg);
-        const dx = tf.transpose(tf.matMul(S, tf.transpose(g)));
-        return [dx, dA, dB];
-      },
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sa, sb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+          const g = dy as tf.Tensor2D;
+          // One evaluation of the distances serves both ΔW (for S and w) and dA, dB.
+          const merged = mergeWithGrad(sa, sb, cfg);
+          const { S, w } = sparse(merged.deltaW);
+          const dS = tf.matMul<tf.Tensor2D>(tf.transpose(sx), g);
+          const dW = w ? tf.mul<tf.Tensor2D>(dS, w) : dS;
+          const [dA, dB] = merged.grad(dW);
+          // dx = dy·Sᵀ: transposing S [in, out] is cheaper than transposing dy [rows, out] and the result.
+          const dx = tf.matMul(g, tf.transpose(S));
+          return [dx, dA, dB];
+        }),
+    };
+  });
+  return op(x, A, B) as tf.Tensor2D;
+}
+
+/**
+ * y = x·(A₀·B₀ᵀ) for the dense linear kernel (LoRA), evaluated as (x·A₀)·B₀ᵀ: the same product in
+ * float32 rounding, but rank-r matMuls instead of forming ΔW [in, out] and three [rows, in, out]
+ * products per step. Saves x, A, B only; the backward is
+ *   g·B₀ = gB,  dx = gB·A₀ᵀ,  dA₀ = xᵀ·gB,  dB₀ = gᵀ·(x·A₀),
+ * with explicit transposes and plain matMuls (transposed-flag matMuls are slow on wasm).
+ */
+function lowRankMatMul(x: tf.Tensor2D, A: tf.Tensor3D, B: tf.Tensor3D): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, a, b, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+    save([xi, a, b]);
+    const a0 = tf.squeeze<tf.Tensor2D>(a, [0]);
+    const b0 = tf.squeeze<tf.Tensor2D>(b, [0]);
+    const value = tf.matMul(tf.matMul(xi, a0), tf.transpose(b0));
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const [sx, sa, sb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+          const g = dy as tf.Tensor2D;
+          const sa0 = tf.squeeze<tf.Tensor2D>(sa, [0]);
+          const sb0 = tf.squeeze<tf.Tensor2D>(sb, [0]);
+          const gB = tf.matMul(g, sb0);
+          const dx = tf.matMul(gB, tf.transpose(sa0));
+          const dA = tf.expandDims(tf.matMul(tf.transpose(sx), gB), 0);
+          const dB = tf.expandDims(tf.matMul(tf.transpose(g), tf.matMul(sx, sa0)), 0);
+          return [dx, dA, dB];
+        }),
     };
   });
   return op(x, A, B) as tf.Tensor2D;

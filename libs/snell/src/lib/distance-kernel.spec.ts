@@ -4,7 +4,7 @@ import { numericGrad } from '../testing/finite-difference';
 import { relError } from '../testing/golden';
 import { merge64 } from '../testing/reference64';
 import { resolveSnellConfig } from './config';
-import { directDistances, distanceMerge, distanceMergeGrad } from './distance-kernel';
+import { directDistances, distanceMerge, distanceMergeGrad, distanceMergeWithGrad } from './distance-kernel';
 import { createRng } from './rng';
 
 const random = (shape: [number, number, number], seed: number, spread = 1) => {
@@ -66,6 +66,31 @@ describe.each(['cpu', 'wasm'] as const)('distance kernel on %s', (backend) => {
     const fB = numericGrad((t) => tf.sum(tf.mul(distanceMerge(a, t as tf.Tensor3D, cfg), G)), b, 1e-3);
     expect(relError(gA.dataSync(), fA)).toBeLessThan(2e-2);
     expect(relError(gB.dataSync(), fB)).toBeLessThan(2e-2);
+  });
+
+  // The p = 2 path stacks heads into block-diagonal 2-D products; 1 and 3 heads check the layout.
+  it.each([1, 3])('agrees with the direct form and finite differences with %s head(s)', (heads) => {
+    const cfg = resolveSnellConfig({ rank: 2 * heads, heads });
+    const [a, b] = [random([heads, 3, 2], 13, 2), random([heads, 4, 2], 14, 2)];
+    expect(relError(distanceMerge(a, b, cfg).dataSync(), distanceMerge(a, b, cfg, true).dataSync())).toBeLessThan(1e-6);
+    const G = tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => ((i * 7) % 5) - 2), [3, 4]);
+    const [gA, gB] = distanceMergeGrad(a, b, G, cfg);
+    const fA = numericGrad((t) => tf.sum(tf.mul(distanceMerge(t as tf.Tensor3D, b, cfg), G)), a, 1e-3);
+    const fB = numericGrad((t) => tf.sum(tf.mul(distanceMerge(a, t as tf.Tensor3D, cfg), G)), b, 1e-3);
+    expect(relError(gA.dataSync(), fA)).toBeLessThan(2e-2);
+    expect(relError(gB.dataSync(), fB)).toBeLessThan(2e-2);
+  });
+
+  it('shares the distances between ΔW and its gradient without changing either', () => {
+    const cfg = resolveSnellConfig({ rank: 4 });
+    const [a, b] = [random([2, 5, 2], 15), random([2, 3, 2], 16)];
+    const G = tf.tensor2d(Float32Array.from({ length: 15 }, (_, i) => (i % 4) - 1.5), [5, 3]);
+    const { deltaW, grad } = distanceMergeWithGrad(a, b, cfg);
+    const [gA, gB] = grad(G);
+    const [rA, rB] = distanceMergeGrad(a, b, G, cfg);
+    expect(deltaW.dataSync()).toEqual(distanceMerge(a, b, cfg).dataSync());
+    expect(gA.dataSync()).toEqual(rA.dataSync());
+    expect(gB.dataSync()).toEqual(rB.dataSync());
   });
 
   it('chunks the p = 1 gradient without changing it', () => {

@@ -22,18 +22,51 @@ function centred(A: tf.Tensor3D, B: tf.Tensor3D): [tf.Tensor3D, tf.Tensor3D] {
 }
 
 /**
- * Per-head Euclidean distances [H, in, out] as ONE batched plain matMul of augmented factors,
+ * x [H, rows, k] as the block-diagonal matrix [H·rows, H·k] with x_h in block (h, h). A batched
+ * matMul runs a naive loop on wasm (~2 GFLOP/s for these thin operands) where a 2-D matMul runs
+ * the SIMD GEMM, so the per-head products below are 2-D products with one block-diagonal operand:
+ * H times the (tiny, k = rank/H + 2) flops, exact zeros in the off-diagonal blocks.
+ */
+function blockDiagonal(x: tf.Tensor3D): tf.Tensor2D {
+  const [H, rows, k] = x.shape;
+  if (H === 1) return tf.reshape(x, [rows, k]);
+  // x [H, rows, 1, k] ⊙ I [H, 1, H, 1] broadcasts to [H, rows, H, k] (one kernel; a tile is slower).
+  const eye = new Float32Array(H * H);
+  for (let h = 0; h < H; h++) eye[h * H + h] = 1;
+  return tf.reshape(tf.mul(tf.reshape(x, [H, rows, 1, k]), tf.tensor4d(eye, [H, 1, H, 1])), [H * rows, H * k]);
+}
+
+/** The diagonal blocks of y [H·rows, H·k] (as blockDiagonal lays them out) as [H, rows, k]. */
+function diagonalBlocks(y: tf.Tensor2D, H: number): tf.Tensor3D {
+  const rows = y.shape[0] / H;
+  const k = y.shape[1] / H;
+  if (H === 1) return tf.reshape(y, [1, rows, k]);
+  const mask = new Float32Array(H * H);
+  for (let h = 0; h < H; h++) mask[h * H + h] = 1;
+  return tf.sum(tf.mul(tf.reshape(y, [H, rows, H, k]), tf.tensor4d(mask, [H, 1, H, 1])), 2) as tf.Tensor3D;
+}
+
+/** x [H, rows, k] as [H·k, rows]: the heads' transposes stacked (the partner of blockDiagonal). */
+function stackedTransposes(x: tf.Tensor3D): tf.Tensor2D {
+  const [H, rows, k] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1]), [H * k, rows]);
+}
+
+/**
+ * Per-head Euclidean distances [H, in, out] from ONE plain matMul of augmented factors,
  * [a, ‖a‖², 1]·[−2b, 1, ‖b‖²]ᵀ = ‖a‖² + ‖b‖² − 2⟨a, b⟩: at ViT sizes the [H, in, out] passes
- * dominate, and this saves the two broadcast additions and the scaling.
+ * dominate, and this saves the two broadcast additions and the scaling. The heads are stacked
+ * along rows ([H·in, out] = blockDiagonal(left)·stackedTransposes(right)), so the result reshapes
+ * to [H, in, out] for free.
  */
 function euclidean(Ac: tf.Tensor3D, Bc: tf.Tensor3D): tf.Tensor3D {
   const [H, rowsIn] = Ac.shape;
   const rowsOut = Bc.shape[1];
-  const left = tf.concat([Ac, tf.sum(tf.square(Ac), 2, true), tf.ones([H, rowsIn, 1])], 2);
-  const right = tf.concat([tf.mul(Bc, -2), tf.ones([H, rowsOut, 1]), tf.sum(tf.square(Bc), 2, true)], 2);
-  const squared = tf.matMul<tf.Tensor3D>(left as tf.Tensor3D, tf.transpose(right, [0, 2, 1]));
+  const left = tf.concat([Ac, tf.sum(tf.square(Ac), 2, true), tf.ones([H, rowsIn, 1])], 2) as tf.Tensor3D;
+  const right = tf.concat([tf.mul(Bc, -2), tf.ones([H, rowsOut, 1]), tf.sum(tf.square(Bc), 2, true)], 2) as tf.Tensor3D;
+  const squared = tf.matMul(blockDiagonal(left), stackedTransposes(right));
   // Clamp before the root, as the reference does: rounding can make the expansion negative.
-  return tf.sqrt(tf.relu(squared));
+  return tf.reshape(tf.sqrt(tf.relu(squared)), [H, rowsIn, rowsOut]);
 }
 
 /** Σ_h c_h·D_h as a [1, H]·[H, in·out] matMul (a reduction over the leading axis would transpose). */
@@ -102,16 +135,43 @@ export function distanceMergeGrad(
   return tf.tidy(() => (cfg.p === 1 ? manhattanGrad(A, B, G, cfg, maxElements) : euclideanGrad(A, B, G, cfg)));
 }
 
-function euclideanGrad(A: tf.Tensor3D, B: tf.Tensor3D, G: tf.Tensor2D, cfg: SnellConfig): [tf.Tensor3D, tf.Tensor3D] {
+/**
+ * ΔW [in, out] together with its closed-form gradient as a function of G = dL/dΔW, sharing one
+ * evaluation of the distances: snellMatMul's backward needs both (ΔW for S and its weight, the
+ * distances for dA, dB), and the distance passes dominate the merge. Bit-identical to
+ * distanceMerge / distanceMergeGrad (the same ops on the same inputs). Call inside a tidy.
+ */
+export function distanceMergeWithGrad(
+  A: tf.Tensor3D,
+  B: tf.Tensor3D,
+  cfg: SnellConfig,
+): { deltaW: tf.Tensor2D; grad: (G: tf.Tensor2D) => [tf.Tensor3D, tf.Tensor3D] } {
+  if (cfg.p === 1) return { deltaW: distanceMerge(A, B, cfg), grad: (G) => distanceMergeGrad(A, B, G, cfg) };
   const [Ac, Bc] = centred(A, B);
   const dist = euclidean(Ac, Bc);
+  return { deltaW: combineHeads(dist, cfg), grad: (G) => euclideanGradFrom(Ac, Bc, dist, G, cfg) };
+}
+
+function euclideanGrad(A: tf.Tensor3D, B: tf.Tensor3D, G: tf.Tensor2D, cfg: SnellConfig): [tf.Tensor3D, tf.Tensor3D] {
+  const [Ac, Bc] = centred(A, B);
+  return euclideanGradFrom(Ac, Bc, euclidean(Ac, Bc), G, cfg);
+}
+
+function euclideanGradFrom(Ac: tf.Tensor3D, Bc: tf.Tensor3D, dist: tf.Tensor3D, G: tf.Tensor2D, cfg: SnellConfig): [tf.Tensor3D, tf.Tensor3D] {
   const cg = tf.mul(coefficients(cfg), tf.expandDims(G, 0));
   // divNoNan gives the root's zero gradient at distance 0 in one pass.
   const M = tf.divNoNan(cg, dist) as tf.Tensor3D;
   const rows = tf.sum(M, 2, true);
   const cols = tf.transpose(tf.sum(M, 1, true), [0, 2, 1]);
-  const gradA = tf.sub<tf.Tensor3D>(tf.mul(rows, Ac), tf.matMul(M, Bc));
-  const gradB = tf.sub<tf.Tensor3D>(tf.mul(cols, Bc), tf.transpose(tf.matMul(tf.transpose(Ac, [0, 2, 1]), M), [0, 2, 1]));
+  const [H, rowsIn, d] = Ac.shape;
+  const rowsOut = Bc.shape[1];
+  // M_h·B_h for every head: [H·in, out]·[out, H·d] keeps the diagonal blocks.
+  const bSideBySide = tf.reshape(tf.transpose(Bc, [1, 0, 2]), [rowsOut, H * d]) as tf.Tensor2D;
+  const mB = diagonalBlocks(tf.matMul(tf.reshape(M, [H * rowsIn, rowsOut]) as tf.Tensor2D, bSideBySide), H);
+  // (M_hᵀ·A_h)ᵀ = A_hᵀ·M_h for every head: blockDiagonal(Aᵀ) [H·d, H·in]·[H·in, out] = [H·d, out].
+  const aTm = tf.reshape(tf.matMul(blockDiagonal(tf.transpose(Ac, [0, 2, 1])), tf.reshape(M, [H * rowsIn, rowsOut]) as tf.Tensor2D), [H, d, rowsOut]);
+  const gradA = tf.sub<tf.Tensor3D>(tf.mul(rows, Ac), mB);
+  const gradB = tf.sub<tf.Tensor3D>(tf.mul(cols, Bc), tf.transpose(aTm, [0, 2, 1]));
   return [gradA, gradB];
 }
 

@@ -30,16 +30,19 @@ export function plainMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         if (Array.isArray(dy)) throw new Error('plainMatMul() has a single output');
         const [sx, sy] = saved;
-        // C = op(X)·op(Y); dop(X) = dC·op(Y)ᵀ, dop(Y) = op(X)ᵀ·dC, then undo the op.
-        const opY = transposeB ? swapLast(sy) : sy;
-        const opYt = swapLast(opY);
-        let dx = tf.matMul(dy, opYt);
-        const opX = transposeA ? swapLast(sx) : sx;
-        const opXt = swapLast(opX);
-        let dyOut = tf.matMul(opXt, dy);
-        if (transposeA) dx = swapLast(dx);
-        if (transposeB) dyOut = swapLast(dyOut);
-        return [dx, dyOut];
+        // C = op(X)·op(Y): dop(X) = dC·op(Y)ᵀ, dop(Y) = op(X)ᵀ·dC. Each product is written so that
+        // at most one operand is transposed and no transpose is undone by another:
+        //   dX = dC·op(Y)ᵀ, or when X was transposed, dX = (dC·op(Y)ᵀ)ᵀ = op(Y)·dCᵀ;
+        //   dY = op(X)ᵀ·dC, or when Y was transposed, dY = (op(X)ᵀ·dC)ᵀ = dCᵀ·op(X).
+        return tf.tidy(() => {
+          const dx = transposeA
+            ? tf.matMul(transposeB ? swapLast(sy) : sy, swapLast(dy))
+            : tf.matMul(dy, transposeB ? sy : swapLast(sy));
+          const dyOut = transposeB
+            ? tf.matMul(swapLast(dy), transposeA ? swapLast(sx) : sx)
+            : tf.matMul(transposeA ? sx : swapLast(sx), dy);
+          return [dx, dyOut];
+        });
       },
     };
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SnellConfig } from './config';
-import { distanceMerge, distanceMergeGrad } from './distance-kernel';
+import { distanceMerge, distanceMergeGrad, distanceMergeWithGrad } from './distance-kernel';
 import { checkFactors } from './factors';
 import { linearMerge, linearMergeGrad } from './linear-kernel';
 
@@ -12,6 +12,16 @@ export function mergeForward(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig, d
 /** Closed-form [dL/dA, dL/dB] given dL/dΔW. */
 export function mergeGrad(A: tf.Tensor3D, B: tf.Tensor3D, dW: tf.Tensor2D, cfg: SnellConfig): [tf.Tensor3D, tf.Tensor3D] {
   return cfg.kernel === 'linear' ? linearMergeGrad(A, B, dW) : distanceMergeGrad(A, B, dW, cfg);
+}
+
+/** ΔW and its closed-form gradient as a function of dL/dΔW, sharing the work of both (call in a tidy). */
+export function mergeWithGrad(
+  A: tf.Tensor3D,
+  B: tf.Tensor3D,
+  cfg: SnellConfig,
+): { deltaW: tf.Tensor2D; grad: (dW: tf.Tensor2D) => [tf.Tensor3D, tf.Tensor3D] } {
+  if (cfg.kernel === 'linear') return { deltaW: linearMerge(A, B), grad: (dW) => linearMergeGrad(A, B, dW) };
+  return distanceMergeWithGrad(A, B, cfg);
 }
 
 /**
