@@ -76,11 +76,25 @@ export function snellMatMul(
           // One evaluation of the distances serves both ΔW (for S and w) and dA, dB.
           const merged = mergeWithGrad(sa, sb, cfg);
           const { S, w } = sparse(merged.deltaW);
-          const dS = tf.matMul<tf.Tensor2D>(tf.transpose(sx), g);
-          const dW = w ? tf.mul<tf.Tensor2D>(dS, w) : dS;
-          const [dA, dB] = merged.grad(dW);
+          // Several [in, out] temporaries live here; each is released as soon as it is used, so the
+          // backward's peak stays a few matrices above LoRA's, not a dozen.
           // dx = dy·Sᵀ: transposing S [in, out] is cheaper than transposing dy [rows, out] and the result.
-          const dx = tf.matMul(g, tf.transpose(S));
+          const St = tf.transpose(S);
+          const dx = tf.matMul(g, St);
+          St.dispose();
+          S.dispose();
+          if (w) merged.deltaW.dispose();
+          const sxT = tf.transpose(sx);
+          const dS = tf.matMul<tf.Tensor2D>(sxT, g);
+          sxT.dispose();
+          let dW = dS;
+          if (w) {
+            dW = tf.mul<tf.Tensor2D>(dS, w);
+            dS.dispose();
+            w.dispose();
+          }
+          const [dA, dB] = merged.grad(dW);
+          dW.dispose();
           return [dx, dA, dB];
         }),
     };

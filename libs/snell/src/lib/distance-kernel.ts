@@ -62,11 +62,14 @@ function stackedTransposes(x: tf.Tensor3D): tf.Tensor2D {
 function euclidean(Ac: tf.Tensor3D, Bc: tf.Tensor3D): tf.Tensor3D {
   const [H, rowsIn] = Ac.shape;
   const rowsOut = Bc.shape[1];
-  const left = tf.concat([Ac, tf.sum(tf.square(Ac), 2, true), tf.ones([H, rowsIn, 1])], 2) as tf.Tensor3D;
-  const right = tf.concat([tf.mul(Bc, -2), tf.ones([H, rowsOut, 1]), tf.sum(tf.square(Bc), 2, true)], 2) as tf.Tensor3D;
-  const squared = tf.matMul(blockDiagonal(left), stackedTransposes(right));
-  // Clamp before the root, as the reference does: rounding can make the expansion negative.
-  return tf.reshape(tf.sqrt(tf.relu(squared)), [H, rowsIn, rowsOut]);
+  // its own tidy: the squared distances and the clamp are [H, in, out] each; only the root survives
+  return tf.tidy(() => {
+    const left = tf.concat([Ac, tf.sum(tf.square(Ac), 2, true), tf.ones([H, rowsIn, 1])], 2) as tf.Tensor3D;
+    const right = tf.concat([tf.mul(Bc, -2), tf.ones([H, rowsOut, 1]), tf.sum(tf.square(Bc), 2, true)], 2) as tf.Tensor3D;
+    const squared = tf.matMul(blockDiagonal(left), stackedTransposes(right));
+    // Clamp before the root, as the reference does: rounding can make the expansion negative.
+    return tf.reshape(tf.sqrt(tf.relu(squared)), [H, rowsIn, rowsOut]);
+  });
 }
 
 /** Σ_h c_h·D_h as a [1, H]·[H, in·out] matMul (a reduction over the leading axis would transpose). */
@@ -158,9 +161,10 @@ function euclideanGrad(A: tf.Tensor3D, B: tf.Tensor3D, G: tf.Tensor2D, cfg: Snel
 }
 
 function euclideanGradFrom(Ac: tf.Tensor3D, Bc: tf.Tensor3D, dist: tf.Tensor3D, G: tf.Tensor2D, cfg: SnellConfig): [tf.Tensor3D, tf.Tensor3D] {
-  const cg = tf.mul(coefficients(cfg), tf.expandDims(G, 0));
-  // divNoNan gives the root's zero gradient at distance 0 in one pass.
-  const M = tf.divNoNan(cg, dist) as tf.Tensor3D;
+  // divNoNan gives the root's zero gradient at distance 0 in one pass; c·G is freed at once.
+  const M = tf.tidy(() => tf.divNoNan(tf.mul(coefficients(cfg), tf.expandDims(G, 0)), dist) as tf.Tensor3D);
+  // the distances are not needed past this point (callers pass their own, used once)
+  dist.dispose();
   const rows = tf.sum(M, 2, true);
   const cols = tf.transpose(tf.sum(M, 1, true), [0, 2, 1]);
   const [H, rowsIn, d] = Ac.shape;
