@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkAssembler, decodePayload, encodePayload, encodeTensor, parseRoundStart, sendTransfer, splitTransfer, type RoundStart } from '@fedsnell/protocol';
+import { parseSafetensors } from '@fedsnell/tensor-io';
 import type { Coordinator } from './coordinator';
 import { connected, coordinatorOptions, fakeClient, joinedClient, makeStateDir, nextRoundEnd, startCoordinator, updateFor, waitFor, type FakeClient } from './coordinator.testing';
 import type { CoordinatorOptions } from './options';
@@ -61,6 +62,35 @@ describe('coordinator rounds', () => {
     });
     expect(await client.timeout(3000).emitWithAck('update', updateFor(round, 1))).toEqual({ ok: true });
     expect(coordinator.metrics.get('updates_rejected_total', { code: 'TENSOR_SHAPE' })).toBe(1);
+  });
+
+  it('changes nothing on bad input: after refused updates the round aggregates only the good one', async () => {
+    await start({ rounds: { minClients: 1, minReplies: 1, graceMs: 0, roundTimeoutMs: 5000, waitForClientsMs: 50, totalRounds: 1, maxUpdateNorm: 10 } });
+    const { client, round } = await selectedClient();
+    const [first, second] = updateFor(round, 1).tensors;
+    const bad = [
+      updateFor(round, NaN),
+      updateFor(round, Infinity),
+      updateFor(round, 100), // norm bound
+      updateFor(round, 1, { tensors: [first] }), // missing tensor
+      updateFor(round, 1, { tensors: [first, second, encodeTensor('blocks.9.attn.q.snell_A', [1], new Float32Array(1))] }),
+      updateFor(round, 1, { tensors: [encodeTensor(first.name, [first.shape.reduce((a, b) => a * b, 1)], new Float32Array(first.shape.reduce((a, b) => a * b, 1))), second] }),
+      updateFor(round, 1, { round: 7 }),
+      updateFor(round, 1, { taskId: 'another-task' }),
+      updateFor(round, 1, { numExamples: -3 }),
+    ];
+    for (const update of bad) expect((await client.timeout(3000).emitWithAck('update', update)).ok).toBe(false);
+    const ended = nextRoundEnd(client);
+    expect(await client.timeout(3000).emitWithAck('update', updateFor(round, 2))).toEqual({ ok: true });
+    expect(await ended).toEqual(expect.objectContaining({ status: 'aggregated', updates: 1 }));
+    // the global state handed out next is exactly the one good update (+2 everywhere)
+    const res = await fetch(`${coordinator.url}/api/adapter`, { headers: { Authorization: 'Bearer admin-token' } });
+    const global = parseSafetensors(new Uint8Array(await res.arrayBuffer())).tensors;
+    for (const t of round.state) {
+      const start = new Float32Array(t.data.slice().buffer);
+      expect(Array.from(global.get(t.name)?.data ?? [])).toEqual(Array.from(start, (v) => v + 2));
+    }
+    expect(coordinator.metrics.get('updates_accepted_total')).toBe(1);
   });
 
   it('refuses NaN', async () => {
