@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
+import type { TrainMetrics } from './events';
 
 let counter = 0;
 
@@ -23,4 +24,24 @@ export async function toTensorMap(tensors: ReadonlyMap<string, tf.Tensor>): Prom
     out.set(name, { shape: [...t.shape], data: Float32Array.from(await t.data()) });
   }
   return out;
+}
+
+/** Sums a training loop keeps: examples seen, Σ loss·n, correct predictions, optimizer steps. */
+export interface RunningTotals {
+  seen: number;
+  lossSum: number;
+  correct: number;
+  steps: number;
+}
+
+/** The metrics of a finished local run. */
+export function trainMetrics(t: RunningTotals, seconds: number): TrainMetrics {
+  return {
+    loss: t.lossSum / t.seen,
+    accuracy: t.correct / t.seen,
+    examples: t.seen,
+    steps: t.steps,
+    seconds,
+    examplesPerSecond: seconds > 0 ? t.seen / seconds : 0,
+  };
 }

@@ -8,7 +8,7 @@ import { resolveTrainerConfig, type TrainerConfig } from './config';
 import type { TrainMetrics, TrainProgress } from './events';
 import type { TrainableModel } from './model';
 import { learningRateAt } from './schedule';
-import { toTensorMap, toVariables } from './state';
+import { toTensorMap, toVariables, trainMetrics } from './state';
 import { thresholdsFor } from './thresholds';
 
 export interface TrainOptions {
@@ -121,18 +121,8 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    const seconds = (now() - started) / 1000;
-    return {
-      state: await toTensorMap(variables),
-      metrics: {
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        examples: seen,
-        steps: step,
-        seconds,
-        examplesPerSecond: seconds > 0 ? seen / seconds : 0,
-      },
-    };
+    const metrics = trainMetrics({ seen, lossSum, correct, steps: step }, (now() - started) / 1000);
+    return { state: await toTensorMap(variables), metrics };
   } finally {
     optimizer.dispose();
     for (const v of variables.values()) v.dispose();

@@ -5,7 +5,7 @@ import { resolveVitConfig } from '@fedsnell/vit';
 import { AdamW, DEFAULT_ADAMW } from '../adamw';
 import { resolveTrainerConfig } from '../config';
 import { learningRateAt } from '../schedule';
-import { toTensorMap, toVariables } from '../state';
+import { toTensorMap, toVariables, trainMetrics } from '../state';
 import type { TrainOptions, TrainResult } from '../trainer';
 import { ParallelGradientEngine, type BackboneSource } from './parallel-engine';
 
@@ -97,18 +97,8 @@ export async function trainLocalParallel(options: ParallelTrainOptions): Promise
         if (step >= totalSteps) break outer;
       }
     }
-    const seconds = (now() - started) / 1000;
-    return {
-      state: await toTensorMap(variables),
-      metrics: {
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        examples: seen,
-        steps: step,
-        seconds,
-        examplesPerSecond: seconds > 0 ? seen / seconds : 0,
-      },
-    };
+    const metrics = trainMetrics({ seen, lossSum, correct, steps: step }, (now() - started) / 1000);
+    return { state: await toTensorMap(variables), metrics };
   } finally {
     next?.catch(() => undefined);
     await engine.close();
