@@ -42,24 +42,33 @@ export function registerData(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       action('data partition', async (opts: { data: string; out: string; clients: number; alpha?: number; seed: number; json?: boolean }) => {
-        // the file list is all we need: no preprocessing happens here
-        const ds = await openImageFolder(opts.data, { inputSize: [3, 1, 1], mean: [0, 0, 0], std: [1, 1, 1] });
-        const parts =
-          opts.alpha === undefined
-            ? partitionIid(ds.size, opts.clients, opts.seed)
-            : partitionDirichlet(ds.labels, opts.clients, opts.alpha, opts.seed, { minPerClient: 1 });
-        const clients: { dir: string; count: number }[] = [];
-        for (let k = 0; k < parts.length; k++) {
-          const dir = join(resolve(opts.out), `client-${k}`);
-          for (const c of ds.classes) await mkdir(join(dir, c), { recursive: true });
-          for (const i of parts[k]) {
-            const cls = ds.classes[ds.labels[i]];
-            await copyFile(ds.files[i], join(dir, cls, `${i}-${basename(ds.files[i])}`));
-          }
-          clients.push({ dir, count: parts[k].length });
-        }
+        const clients = await partitionFolder(opts.data, opts.out, opts.clients, opts.alpha, opts.seed);
         if (opts.json) printJson({ out: resolve(opts.out), clients });
         else for (const c of clients) process.stdout.write(`${c.dir}: ${c.count} images\n`);
       }),
     );
+}
+
+/**
+ * Copies an ImageFolder into `clients` per-client ImageFolders `<out>/client-<k>/<class>/…`, IID or
+ * Dirichlet(alpha) by label (seeded); every class folder exists in every client.
+ */
+export async function partitionFolder(
+  dataDir: string,
+  outDir: string,
+  clients: number,
+  alpha: number | undefined,
+  seed: number,
+): Promise<{ dir: string; count: number }[]> {
+  // the file list is all we need: no preprocessing happens here
+  const ds = await openImageFolder(dataDir, { inputSize: [3, 1, 1], mean: [0, 0, 0], std: [1, 1, 1] });
+  const parts = alpha === undefined ? partitionIid(ds.size, clients, seed) : partitionDirichlet(ds.labels, clients, alpha, seed, { minPerClient: 1 });
+  const out: { dir: string; count: number }[] = [];
+  for (let k = 0; k < parts.length; k++) {
+    const dir = join(resolve(outDir), `client-${k}`);
+    for (const c of ds.classes) await mkdir(join(dir, c), { recursive: true });
+    for (const i of parts[k]) await copyFile(ds.files[i], join(dir, ds.classes[ds.labels[i]], `${i}-${basename(ds.files[i])}`));
+    out.push({ dir, count: parts[k].length });
+  }
+  return out;
 }

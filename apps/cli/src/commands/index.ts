@@ -3,6 +3,7 @@ import { registerCoordinator } from './coordinator';
 import { registerClient } from './client';
 import { registerData } from './data';
 import { registerDelta } from './delta';
+import { registerDemo } from './demo';
 import { registerEval } from './eval';
 import { registerMerge } from './merge';
 import { registerPull } from './pull';
@@ -11,4 +12,4 @@ import { registerTrain } from './train';
 /** Each subcommand lives in its own file and adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData, registerCoordinator, registerClient, registerPull];
+export const commands: RegisterCommand[] = [registerTrain, registerEval, registerMerge, registerDelta, registerData, registerCoordinator, registerClient, registerPull, registerDemo];

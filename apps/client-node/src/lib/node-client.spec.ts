@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/train';
 import { decodePayload, decodeTensor, type Update, type WireLimits } from '@fedsnell/protocol';
 import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '../testing/fake-coordinator';
-import { fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
+import { CLASSES, fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
 import type { ClientEvent } from './events';
 import { createNodeClient, type NodeClientOptions } from './node-client';
 
@@ -61,6 +61,16 @@ describe('createNodeClient', () => {
     const headBefore = decodeTensor(fixture.state.find((t) => t.name === 'head.weight') as Update['tensors'][0]);
     const headAfter = decodeTensor(update.tensors.find((t) => t.name === 'head.weight') as Update['tensors'][0]);
     expect(headAfter).not.toEqual(headBefore);
+  });
+
+  it('trains on a folder that has no images of some classes (non-IID data)', async () => {
+    const partial = join(work, 'partial');
+    // every class folder exists, only the first class holds images
+    await writePrivateFolder(partial, CLASSES.slice(0, 1), 4);
+    for (const c of CLASSES.slice(1)) mkdirSync(join(partial, c), { recursive: true });
+    const server = await serve();
+    const result = await client(server, { dataDir: partial }).start();
+    expect(result.rounds).toEqual([expect.objectContaining({ round: 0, outcome: 'accepted', numExamples: 4 })]);
   });
 
   it('releases the model and every tensor when it stops', async () => {

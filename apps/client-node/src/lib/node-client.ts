@@ -339,7 +339,9 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     logger.info(fetched.cached ? 'backbone found in cache' : 'backbone downloaded', { path: fetched.path, downloadedBytes: fetched.downloadedBytes });
     const config = resolveVitConfig(t.backbone.config);
     const tensors = parseSafetensors(await readFile(fetched.path)).tensors;
-    const data = await openImageFolder(options.dataDir, preprocessFor(config));
+    // A client's private data often covers only some of the task's classes (non-IID splits): every
+    // class folder must exist, so that labels index the task's classes, but it may be empty.
+    const data = await openImageFolder(options.dataDir, preprocessFor(config), { allowEmpty: true });
     checkClasses(t, data.classes, options.dataDir);
     const min = t.data.minExamples;
     if (min !== undefined && data.size < min) {
