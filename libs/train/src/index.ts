@@ -1,7 +1,7 @@
 export type { TrainerConfig } from './lib/config';
 export { DEFAULT_TRAINER_CONFIG, resolveTrainerConfig } from './lib/config';
 export type { ScheduleConfig } from './lib/schedule';
-export { learningRateAt } from './lib/schedule';
+export { learningRateAt, scheduleFor } from './lib/schedule';
 export type { AdamWConfig } from './lib/adamw';
 export { AdamW, DEFAULT_ADAMW } from './lib/adamw';
 export type { TrainProgress, TrainMetrics } from './lib/events';

@@ -1,4 +1,4 @@
-import { learningRateAt } from './schedule';
+import { learningRateAt, scheduleFor } from './schedule';
 
 const cfg = { lr: 1e-3, warmupLr: 1e-6, minLr: 1e-5, warmupSteps: 10, totalSteps: 110 };
 
@@ -22,5 +22,22 @@ describe('learningRateAt', () => {
   it('ends at the floor and stays there', () => {
     expect(learningRateAt(110, cfg)).toBeCloseTo(1e-5, 12);
     expect(learningRateAt(500, cfg)).toBeCloseTo(1e-5, 12);
+  });
+});
+
+describe('scheduleFor', () => {
+  const cfg = { epochs: 3, maxSteps: 0, batchSize: 4, lr: 1e-3, warmupLr: 1e-6, minLr: 1e-5, warmupEpochs: 0.5 };
+
+  it('counts steps from the data size and epochs', () => {
+    // 10 images in batches of 4: 3 steps an epoch, 9 in all, warm-up half an epoch rounds to 2
+    expect(scheduleFor(cfg, 10)).toEqual({ lr: 1e-3, warmupLr: 1e-6, minLr: 1e-5, warmupSteps: 2, totalSteps: 9 });
+  });
+
+  it('stops at maxSteps', () => {
+    expect(scheduleFor({ ...cfg, maxSteps: 4 }, 10).totalSteps).toBe(4);
+  });
+
+  it('never lets the floor exceed the peak', () => {
+    expect(scheduleFor({ ...cfg, lr: 1e-6 }, 10).minLr).toBe(1e-6);
   });
 });

@@ -18,3 +18,19 @@ export function learningRateAt(step: number, cfg: ScheduleConfig): number {
   const t = Math.min(1, (step - warmupSteps) / decaySteps);
   return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * t));
 }
+
+/** The schedule of a local run: steps from the data size and epochs (capped by maxSteps), warm-up in steps. */
+export function scheduleFor(
+  cfg: { epochs: number; maxSteps: number; batchSize: number; lr: number; warmupLr: number; minLr: number; warmupEpochs: number },
+  dataSize: number,
+): ScheduleConfig {
+  const stepsPerEpoch = Math.ceil(dataSize / cfg.batchSize);
+  const all = stepsPerEpoch * cfg.epochs;
+  return {
+    lr: cfg.lr,
+    warmupLr: cfg.warmupLr,
+    minLr: Math.min(cfg.minLr, cfg.lr),
+    warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
+    totalSteps: cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, all) : all,
+  };
+}

@@ -7,7 +7,7 @@ import { AdamW, DEFAULT_ADAMW } from './adamw';
 import { resolveTrainerConfig, type TrainerConfig } from './config';
 import type { TrainMetrics, TrainProgress } from './events';
 import type { TrainableModel } from './model';
-import { learningRateAt } from './schedule';
+import { learningRateAt, scheduleFor } from './schedule';
 import { toTensorMap, toVariables, trainMetrics } from './state';
 import { thresholdsFor } from './thresholds';
 
@@ -42,15 +42,8 @@ export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
   const now = options.now ?? (() => performance.now());
   if (data.size === 0) throw new Error('trainLocal(): the dataset is empty');
   const [h, w] = model.config.imgSize;
-  const stepsPerEpoch = Math.ceil(data.size / cfg.batchSize);
-  const totalSteps = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs) : stepsPerEpoch * cfg.epochs;
-  const schedule = {
-    lr: cfg.lr,
-    warmupLr: cfg.warmupLr,
-    minLr: Math.min(cfg.minLr, cfg.lr),
-    warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
-    totalSteps,
-  };
+  const schedule = scheduleFor(cfg, data.size);
+  const { totalSteps } = schedule;
 
   const variables = toVariables(options.initial);
   const anchors = cfg.proximalMu > 0 ? toVariables(options.initial, false) : undefined;

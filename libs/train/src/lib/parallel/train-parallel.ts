@@ -4,7 +4,7 @@ import { batchIterator, type Batch } from '@fedsnell/data';
 import { resolveVitConfig } from '@fedsnell/vit';
 import { AdamW, DEFAULT_ADAMW } from '../adamw';
 import { resolveTrainerConfig } from '../config';
-import { learningRateAt } from '../schedule';
+import { learningRateAt, scheduleFor } from '../schedule';
 import { toTensorMap, toVariables, trainMetrics } from '../state';
 import type { TrainOptions, TrainResult } from '../trainer';
 import { ParallelGradientEngine, type BackboneSource } from './parallel-engine';
@@ -34,15 +34,8 @@ export async function trainLocalParallel(options: ParallelTrainOptions): Promise
   if (data.size === 0) throw new Error('trainLocalParallel(): the dataset is empty');
   // Fail on a bad config.json here, with its own message, before any worker starts.
   resolveVitConfig(options.backbone.configJson);
-  const stepsPerEpoch = Math.ceil(data.size / cfg.batchSize);
-  const totalSteps = cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, stepsPerEpoch * cfg.epochs) : stepsPerEpoch * cfg.epochs;
-  const schedule = {
-    lr: cfg.lr,
-    warmupLr: cfg.warmupLr,
-    minLr: Math.min(cfg.minLr, cfg.lr),
-    warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
-    totalSteps,
-  };
+  const schedule = scheduleFor(cfg, data.size);
+  const { totalSteps } = schedule;
   const specs = [...options.initial].map(([name, t]) => ({ name, shape: [...t.shape] }));
   const engine = await ParallelGradientEngine.create({
     backbone: options.backbone,
