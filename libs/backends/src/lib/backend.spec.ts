@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { availableBackends, parseBackendChoice, useBackend } from '../index';
+import { availableBackends, hasHardwareWebGpu, parseBackendChoice, useBackend } from '../index';
+import { isSoftwareAdapter } from './backend';
 
 describe('backends', () => {
   it('offers cpu and wasm in Node', async () => {
@@ -22,6 +23,21 @@ describe('backends', () => {
       y.dispose();
     }
     for (const r of results) expect(r).toEqual([19, 22, 43, 50]);
+  });
+
+  it("'auto' picks webgpu only on a hardware adapter, else wasm", async () => {
+    // without a GPU the only WebGPU adapter here is SwiftShader, far slower than wasm
+    const hardware = await hasHardwareWebGpu();
+    expect(await useBackend('auto')).toBe(hardware ? 'webgpu' : 'wasm');
+  });
+
+  it.each([
+    [{ info: { architecture: 'swiftshader', description: 'SwiftShader driver 5.0.0' } }, true],
+    [{ info: { isFallbackAdapter: true } }, true],
+    [{ isFallbackAdapter: true }, true],
+    [{ info: { vendor: 'nvidia', architecture: 'hopper', description: 'NVIDIA H200' } }, false],
+  ])('tells software adapters from hardware ones (%j)', (adapter, software) => {
+    expect(isSoftwareAdapter(adapter)).toBe(software);
   });
 
   it('rejects an unknown backend name', () => {

@@ -54,7 +54,8 @@ interface AdapterLike {
   info?: { isFallbackAdapter?: boolean; architecture?: string; description?: string };
 }
 
-function isSoftwareAdapter(adapter: unknown): boolean {
+/** A WebGPU adapter that a CPU rasterises (SwiftShader, fallback adapters). */
+export function isSoftwareAdapter(adapter: unknown): boolean {
   const a = adapter as AdapterLike;
   const info = a.info ?? {};
   return (
