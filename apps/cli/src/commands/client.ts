@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import { createNodeClient, type ClientEvent } from '@fedsnell/client-node';
-import { parseBackendChoice, type BackendChoice } from '@fedsnell/train';
+import { defaultWorkerCount, parseBackendChoice, type BackendChoice } from '@fedsnell/train';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { progressBar } from '../lib/progress';
 
@@ -16,6 +16,7 @@ interface ClientOpts {
   clientId?: string;
   cache: string;
   rounds: number;
+  workers: string;
   json?: boolean;
 }
 
@@ -32,6 +33,7 @@ export function registerClient(program: Command): void {
     .option('--client-id <id>', 'id to ask for (default: the server assigns one)')
     .option('--cache <dir>', 'backbone cache folder', join(homedir(), '.cache', 'fedsnell'))
     .option('--rounds <n>', 'exit after n accepted updates (0 = run until stopped)', numberOption('--rounds', 0, 1e9, true), 0)
+    .option('--workers <n|auto>', 'data-parallel worker threads for training, wasm/cpu in each (auto = cores, max 4)', '1')
     .option('--json', 'print one JSON object when the client stops')
     .action(action('client', (opts: ClientOpts) => runClient(opts)));
 }
@@ -46,6 +48,9 @@ async function runClient(opts: ClientOpts): Promise<void> {
   if (opts.clientId !== undefined && !CLIENT_ID.test(opts.clientId)) {
     throw new CliError(`--client-id must be 1 to 128 characters from [A-Za-z0-9_.:-] but got '${opts.clientId}'`);
   }
+  const workers = opts.workers === 'auto' ? defaultWorkerCount() : Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers must be auto or an integer in [1, 64] but got '${opts.workers}'`);
+  if (workers > 1 && backend === 'auto') backend = 'wasm';
   const data = resolve(opts.data);
   if (!(await stat(data).catch(() => undefined))?.isDirectory()) throw new CliError(`--data must be an ImageFolder directory but ${data} is not one`);
   const view = opts.json ? undefined : new StatusView();
@@ -59,6 +64,7 @@ async function runClient(opts: ClientOpts): Promise<void> {
       backend,
       cacheDir: resolve(opts.cache),
       maxRounds: opts.rounds,
+      workers,
       onEvent: (e) => view?.show(e),
     });
   } catch (error) {

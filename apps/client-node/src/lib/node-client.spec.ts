@@ -73,6 +73,19 @@ describe('createNodeClient', () => {
     expect(result.rounds).toEqual([expect.objectContaining({ round: 0, outcome: 'accepted', numExamples: 4 })]);
   });
 
+  it('trains with two worker threads and sends the same tensors', async () => {
+    const server = await serve();
+    const result = await client(server, { workers: 2 }).start();
+    expect(result.rounds).toEqual([expect.objectContaining({ round: 0, outcome: 'accepted', numExamples: 15 })]);
+    expect(server.updates[0].tensors.map((t) => [t.name, t.shape])).toEqual(fixture.state.map((t) => [t.name, t.shape]));
+  });
+
+  it('refuses worker threads on a backend they cannot run', () => {
+    expect(() => createNodeClient({ server: 'http://127.0.0.1:1', token: TOKEN, dataDir, cacheDir: work, backend: 'webgpu', workers: 2 })).toThrow(
+      'workers passed to createNodeClient() runs wasm or cpu in worker threads; backend must be wasm or cpu but got webgpu',
+    );
+  });
+
   it('releases the model and every tensor when it stops', async () => {
     const server = await serve();
     const before = tf.memory().numTensors;

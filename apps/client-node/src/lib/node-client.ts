@@ -18,10 +18,11 @@ import {
   type Update,
   type WireLimits,
 } from '@fedsnell/protocol';
-import { parseSafetensors } from '@fedsnell/tensor-io';
+import * as tf from '@tensorflow/tfjs';
+import { parseSafetensors, type TensorMap } from '@fedsnell/tensor-io';
 import { VisionTransformer, resolveVitConfig } from '@fedsnell/vit';
 import { openImageFolder, type ImageFolderDataset } from '@fedsnell/data/node';
-import { parseBackendChoice, trainLocal, useBackend, type BackendChoice, type BackendName } from '@fedsnell/train';
+import { parseBackendChoice, trainLocal, trainLocalParallel, useBackend, type BackendChoice, type BackendName, type TrainOptions } from '@fedsnell/train';
 import type { SnellConfig } from '@fedsnell/snell';
 import { fetchBackbone } from './backbone-cache';
 import { reconnectDelay, resolveReconnect, type ReconnectOptions } from './backoff';
@@ -49,6 +50,11 @@ export interface NodeClientOptions {
   onEvent?: (event: ClientEvent) => void;
   /** stop after this many accepted updates (0 or absent: run until stopped) */
   maxRounds?: number;
+  /**
+   * Data-parallel worker threads for local training (wasm/cpu in each; tfjs-wasm is single-threaded
+   * in Node, so this is how a client uses more than one core). 1 or absent: train on this thread.
+   */
+  workers?: number;
   /** wait for a join ack this long before reconnecting (PROTOCOL.md §4: 30 s) */
   joinTimeoutMs?: number;
   /** wait for an update (or chunk) ack this long */
@@ -91,6 +97,8 @@ export interface NodeClient {
 
 interface Prepared {
   task: Task;
+  /** the frozen backbone, for worker threads */
+  tensors: TensorMap;
   model: VisionTransformer;
   data: ImageFolderDataset;
   snell: SnellConfig;
@@ -122,6 +130,13 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
   const random = options.random ?? Math.random;
   const serverUrl = checkServerUrl(options.server);
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new Error(`workers passed to createNodeClient() must be an integer in [1, 64] but got ${workers}`);
+  }
+  if (workers > 1 && options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'cpu') {
+    throw new Error(`workers passed to createNodeClient() runs wasm or cpu in worker threads; backend must be wasm or cpu but got ${options.backend}`);
+  }
   const emit = (event: ClientEvent) => {
     try {
       options.onEvent?.(event);
@@ -352,7 +367,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     trainerConfigOf(t, { seed: 0 });
     const model = VisionTransformer.fromTensors(config, tensors);
     emit({ type: 'ready', taskId: t.taskId, backend: backend ?? 'cpu', examples: data.size });
-    return { task: t, model, data, snell };
+    return { task: t, tensors, model, data, snell };
   }
 
   /**
@@ -416,7 +431,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
 
   async function runRound(job: RoundJob, start: RoundStart): Promise<void> {
     const ready = await (prepared as Promise<Prepared>);
-    const { model, data, snell, task: t } = ready;
+    const { model, data, snell, task: t, tensors } = ready;
     const remaining = start.deadline - Date.now();
     if (remaining <= 0 || job.controller.signal.aborted) {
       return skip(job, job.controller.signal.aborted ? String(job.controller.signal.reason?.message ?? 'aborted') : 'deadline passed before training started');
@@ -430,8 +445,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
     let lastProgress = -Infinity;
     let trained;
     try {
-      trained = await trainLocal({
-        model,
+      const common: Omit<TrainOptions, 'model'> = {
         data,
         initial: fromWire(start.state),
         snell,
@@ -445,7 +459,17 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
             socket.volatile.emit('progress', { round: start.round, step: p.step, totalSteps: p.totalSteps, loss: p.loss });
           }
         },
-      });
+      };
+      trained =
+        workers > 1
+          ? await trainLocalParallel({
+              ...common,
+              backbone: { configJson: t.backbone.config, tensors },
+              workers,
+              backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm',
+              checkpoint: config.checkpoint,
+            })
+          : await trainLocal({ ...common, model });
     } catch (error) {
       if (job.controller.signal.aborted) return skip(job, String(job.controller.signal.reason?.message ?? 'aborted'));
       throw error;
