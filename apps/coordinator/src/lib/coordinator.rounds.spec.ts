@@ -164,6 +164,36 @@ describe('coordinator rounds', () => {
     expect(!ack.ok && ack.error.code).toBe('STALE');
   });
 
+  it('folds a stale update into the open round, discounted, when configured', async () => {
+    const rounds = { minClients: 2, maxClients: 2, minReplies: 1, graceMs: 0, roundTimeoutMs: 5000, waitForClientsMs: 50, totalRounds: 2, staleUpdates: { maxStaleness: 2, discount: 0.5 } };
+    await start({ rounds });
+    const first = await joinedClient(coordinator, 'c-1');
+    const second = await joinedClient(coordinator, 'c-2');
+    clients.push(first.client, second.client);
+    const round0 = await waitFor(() => first.starts[0]);
+    // c-1 closes round 0 alone (+1 everywhere); c-2 is still "training" round 0
+    await first.client.timeout(3000).emitWithAck('update', updateFor(round0, 1));
+    const round1 = await waitFor(() => first.starts[1]);
+    // c-2's round-0 update (+3 against round 0's start) arrives during round 1: one round stale
+    expect(await second.client.timeout(3000).emitWithAck('update', updateFor(round0, 3))).toEqual({ ok: true });
+    expect(await second.client.timeout(3000).emitWithAck('update', updateFor(round0, 3))).toEqual({
+      ok: false,
+      error: { code: 'DUPLICATE', message: 'client c-2 already sent its update for round 0' },
+    });
+    const ended = nextRoundEnd(first.client);
+    await first.client.timeout(3000).emitWithAck('update', updateFor(round1, 1));
+    expect(await ended).toEqual(expect.objectContaining({ round: 1, status: 'aggregated', updates: 2 }));
+    // FedAvg of c-1 (G0+2, weight 4) and c-2 moved to round 1's frame (G1+3 = G0+4, weight 4·0.5):
+    // G0 + (4·2 + 2·4)/6 = G0 + 8/3
+    const res = await fetch(`${coordinator.url}/api/adapter`, { headers: { Authorization: 'Bearer admin-token' } });
+    const global = parseSafetensors(new Uint8Array(await res.arrayBuffer())).tensors;
+    for (const t of round0.state) {
+      const g0 = new Float32Array(t.data.slice().buffer);
+      const got = Array.from(global.get(t.name)?.data ?? []);
+      got.forEach((v, i) => expect(v).toBeCloseTo(g0[i] + 8 / 3, 5));
+    }
+  });
+
   it('accepts a chunked update', async () => {
     await start({ limits: { maxMessageBytes: 8192, chunkBytes: 4096, maxPacketBytes: 1_000_000 } });
     const { client, round } = await selectedClient();

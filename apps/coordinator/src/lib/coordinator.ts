@@ -233,7 +233,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     });
   });
   const port = (http.address() as AddressInfo).port;
-  logger.info('coordinator listening', { port, taskId: task.taskId, backbone: backbone.sha256, ...rounds, strategy: options.strategy.name });
+  const { staleUpdates, ...roundFields } = rounds;
+  logger.info('coordinator listening', {
+    port,
+    taskId: task.taskId,
+    backbone: backbone.sha256,
+    ...roundFields,
+    staleUpdates: staleUpdates ? `maxStaleness ${staleUpdates.maxStaleness}, discount ${staleUpdates.discount}` : 'refused',
+    strategy: options.strategy.name,
+  });
   if (options.autoStart) loop.start();
 
   function setUpSocket(socket: ClientSocket): void {

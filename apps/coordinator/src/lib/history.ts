@@ -8,6 +8,8 @@ export interface RoundRecord {
   status: RoundEnd['status'] | 'open';
   selected: string[];
   updates: number;
+  /** how many of `updates` were discounted updates of earlier rounds */
+  staleUpdates?: number;
   rejected: number;
   startedAt: number;
   closedAt: number | null;

@@ -49,6 +49,12 @@ export interface RoundOptions {
   totalRounds: number;
   /** L2 bound on `update − global` over all tensors; absent means unbounded. */
   maxUpdateNorm?: number;
+  /**
+   * Accept updates for a round up to `maxStaleness` rounds older than the open one instead of
+   * refusing them (STALE): the update's change against the state its round started from is applied
+   * to the open round's state and weighted by numExamples · discount^staleness. Absent: refuse.
+   */
+  staleUpdates?: { maxStaleness: number; discount: number };
 }
 
 export const DEFAULT_ROUNDS: Readonly<RoundOptions> = Object.freeze({
@@ -129,6 +135,13 @@ export function resolveRounds(partial: Partial<RoundOptions> = {}): RoundOptions
   }
   if (r.maxClients < r.minClients) throw new Error(`rounds.maxClients passed to ${where} must be at least minClients (${r.minClients}) but got ${r.maxClients}`);
   if (r.minReplies > r.maxClients) throw new Error(`rounds.minReplies passed to ${where} must be at most maxClients (${r.maxClients}) but got ${r.minReplies}`);
+  if (r.staleUpdates !== undefined) {
+    const { maxStaleness, discount } = r.staleUpdates;
+    if (!Number.isSafeInteger(maxStaleness) || maxStaleness < 1) {
+      throw new Error(`rounds.staleUpdates.maxStaleness passed to ${where} must be a positive integer but got ${maxStaleness}`);
+    }
+    if (!(discount > 0 && discount <= 1)) throw new Error(`rounds.staleUpdates.discount passed to ${where} must be in (0, 1] but got ${discount}`);
+  }
   if (r.maxUpdateNorm !== undefined && !(r.maxUpdateNorm > 0)) {
     throw new Error(`rounds.maxUpdateNorm passed to ${where} must be a positive number but got ${r.maxUpdateNorm}`);
   }

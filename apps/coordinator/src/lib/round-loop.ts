@@ -39,10 +39,16 @@ export interface RoundLoopOptions {
   onRoundClosed?: (record: RoundRecord) => void;
 }
 
+interface NamedTensorLike {
+  data: Float32Array;
+}
+
 interface OpenRound {
   start: RoundStart;
   selected: Set<string>;
   accepted: Map<string, ClientUpdate>;
+  /** discounted updates of earlier rounds, already moved into this round's frame */
+  stale: Map<string, ClientUpdate>;
   rejected: number;
   startedAt: number;
   closed: boolean;
@@ -166,7 +172,7 @@ export class RoundLoop {
     if (latest === null || update.round > latest) {
       return refuse(ErrorCode.WRONG_ROUND, `update.round must be a round that has started (latest: ${latest ?? 'none'}) but got ${update.round}`);
     }
-    if (update.round < latest) return refuse(ErrorCode.STALE, `update.round ${update.round} is stale: round ${latest} is the latest`);
+    if (update.round < latest) return this.submitStale(clientId, update, latest, refuse);
     const open = this.open;
     if (!open || open.closed || this.o.clock.now() > open.start.deadline) {
       return refuse(ErrorCode.LATE, `update for round ${update.round} arrived after the round closed`);
@@ -182,7 +188,47 @@ export class RoundLoop {
     });
     if (!checked.ok) return refuse(checked.error.code, checked.error.message);
     open.accepted.set(clientId, checked.value);
+    this.recent.get(update.round)?.delivered.add(clientId);
     this.maybeClose(open);
+    return { ok: true };
+  }
+
+  /** Start state, selection and deliveries of the last rounds, for discounted stale updates. */
+  private readonly recent = new Map<number, { start: TensorMap; selected: Set<string>; delivered: Set<string> }>();
+
+  /**
+   * An update for an older round: refused (STALE) unless `rounds.staleUpdates` allows it, in which case
+   * its change against the state its round started from is applied to the open round's state, and its
+   * weight is discounted by discount^staleness. Rounds from before a restart are not remembered.
+   */
+  private submitStale(clientId: string, update: Update, latest: number, refuse: (code: ErrorCode, message: string) => Ack): Ack {
+    const policy = this.o.rounds.staleUpdates;
+    const staleness = latest - update.round;
+    const past = this.recent.get(update.round);
+    const open = this.open;
+    if (!policy || staleness > policy.maxStaleness || !past || !open || open.closed || this.o.clock.now() > open.start.deadline) {
+      return refuse(ErrorCode.STALE, `update.round ${update.round} is stale: round ${latest} is the latest`);
+    }
+    if (!past.selected.has(clientId)) return refuse(ErrorCode.NOT_SELECTED, `client ${clientId} was not selected for round ${update.round}`);
+    if (past.delivered.has(clientId) || open.stale.has(clientId)) {
+      return refuse(ErrorCode.DUPLICATE, `client ${clientId} already sent its update for round ${update.round}`);
+    }
+    const checked = checkUpdateTensors(update, {
+      clientId,
+      global: past.start,
+      dtype: this.o.dtype,
+      limits: this.o.limits,
+      maxUpdateNorm: this.o.rounds.maxUpdateNorm,
+    });
+    if (!checked.ok) return refuse(checked.error.code, checked.error.message);
+    const moved: TensorMap = new Map();
+    for (const [name, t] of checked.value.state) {
+      const before = (past.start.get(name) as NamedTensorLike).data;
+      const now = (this.global.get(name) as NamedTensorLike).data;
+      moved.set(name, { shape: [...t.shape], data: t.data.map((v, i) => now[i] + (v - before[i])) });
+    }
+    open.stale.set(clientId, { ...checked.value, state: moved, numExamples: checked.value.numExamples * policy.discount ** staleness });
+    past.delivered.add(clientId);
     return { ok: true };
   }
 
@@ -239,7 +285,9 @@ export class RoundLoop {
     };
     let close!: () => void;
     const closed = new Promise<void>((resolve) => (close = resolve));
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
+    this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set() });
+    for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), stale: new Map(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
@@ -270,14 +318,15 @@ export class RoundLoop {
   private async finishRound(open: OpenRound): Promise<void> {
     const { logger } = this.o;
     const round = open.start.round;
-    const updates = [...open.accepted.values()];
+    const fresh = [...open.accepted.values()];
+    const updates = [...fresh, ...open.stale.values()];
     let status: RoundEnd['status'] = 'kept';
     let metrics: Record<string, number> = {};
     let gaps: Record<string, number> | undefined;
     let sparseDeltas: AggregationResult['sparseDeltas'];
     if (this.state === 'closed') {
       status = 'cancelled';
-    } else if (updates.length >= this.neededReplies(open)) {
+    } else if (fresh.length >= this.neededReplies(open)) {
       try {
         const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.rngOf(round) }, updates);
         if (result) {
@@ -307,6 +356,7 @@ export class RoundLoop {
       status,
       selected: [...open.selected],
       updates: updates.length,
+      ...(open.stale.size ? { staleUpdates: open.stale.size } : {}),
       rejected: open.rejected,
       startedAt: open.startedAt,
       closedAt: this.o.clock.now(),

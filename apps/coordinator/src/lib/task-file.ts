@@ -49,6 +49,7 @@ export const taskFileSchema = z.strictObject({
       roundTimeoutMs: z.number().nonnegative().optional(),
       waitForClientsMs: z.number().nonnegative().optional(),
       maxUpdateNorm: z.number().positive().optional(),
+      staleUpdates: z.strictObject({ maxStaleness: z.number().int().positive(), discount: z.number().gt(0).max(1) }).optional(),
     })
     .prefault({}),
   updateDtype: z.enum(['f32', 'f16']).default('f32'),
