@@ -27,24 +27,29 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** A training step of the benchmarks and its state; `dispose` releases variables and optimizer. */
+export interface TrainStep {
+  step: () => number;
+  variables: Map<string, tf.Variable>;
+  dispose: () => void;
+}
+
 /**
  * One optimizer step exactly as trainLocal runs it: variableGrads over forward + softmax
- * cross-entropy (adapter dropout / drop-path at the trainer defaults), then AdamW.step.
+ * cross-entropy (adapter dropout / drop-path at the trainer defaults), then AdamW.step. Returns the loss.
  */
-export async function measureSteps(
+export function createTrainStep(
   model: VisionTransformer,
   setup: MethodSetup,
-  batch: { x: Float32Array; y: Int32Array; n: number; classes: number },
-  opts: { warmup: number; steps: number; regularisation: boolean; checkpoint: boolean },
-): Promise<StepMeasurement> {
-  const [h, w] = model.config.imgSize;
+  x: tf.Tensor4D,
+  labels: tf.Tensor2D,
+  opts: { regularisation: boolean; checkpoint: boolean },
+): TrainStep {
   const variables = toVariables(setup.initial);
   const optimizer = new AdamW(variables, { ...DEFAULT_ADAMW, weightDecay: DEFAULT_TRAINER_CONFIG.weightDecay });
   const rng = createRng(5);
   const varList = [...variables.values()];
   const names = [...variables.keys()];
-  const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
-  const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), batch.classes);
   const step = (): number =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(
@@ -72,6 +77,28 @@ export async function measureSteps(
       optimizer.step(named, 1e-4);
       return value.dataSync()[0];
     });
+  return {
+    step,
+    variables,
+    dispose: () => {
+      optimizer.dispose();
+      for (const v of variables.values()) v.dispose();
+    },
+  };
+}
+
+/** Times `opts.steps` steps after `opts.warmup` warm-up steps, with resident and peak memory. */
+export async function measureSteps(
+  model: VisionTransformer,
+  setup: MethodSetup,
+  batch: { x: Float32Array; y: Int32Array; n: number; classes: number },
+  opts: { warmup: number; steps: number; regularisation: boolean; checkpoint: boolean },
+): Promise<StepMeasurement> {
+  const [h, w] = model.config.imgSize;
+  const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
+  const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), batch.classes) as tf.Tensor2D;
+  const train = createTrainStep(model, setup, x, labels, opts);
+  const { step } = train;
   try {
     const shadowedBytes = [...setup.initial.keys()].reduce((sum, name) => sum + backboneBytes(model, name), 0);
     const trainableParams = [...setup.initial.values()].reduce((s, t) => s + t.data.length, 0);
@@ -98,8 +125,7 @@ export async function measureSteps(
       optimizerStateBytes: 2 * 4 * trainableParams,
     };
   } finally {
-    optimizer.dispose();
-    for (const v of variables.values()) v.dispose();
+    train.dispose();
     x.dispose();
     labels.dispose();
   }

@@ -13,11 +13,10 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend, type BackendName } from '@fedsnell/backends';
-import { createRng } from '@fedsnell/snell';
-import { AdamW, DEFAULT_ADAMW, DEFAULT_TRAINER_CONFIG, toVariables } from '@fedsnell/train';
 import { VisionTransformer } from '@fedsnell/vit';
 import { DEMO, VIT_S, VIT_TI, randomBackbone, randomBatch } from '../lib/random-backbone';
 import { setupMethod, type MethodName } from '../lib/methods';
+import { createTrainStep, median } from '../lib/step';
 
 interface KernelRow {
   kernel: string;
@@ -31,11 +30,6 @@ function arg(argv: string[], flag: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -57,7 +51,7 @@ async function main(): Promise<void> {
   const model = VisionTransformer.fromTensors(config, tensors);
   const data = randomBatch(batchSize, spec.img, spec.classes);
   const x = tf.tensor4d(data.x, [batchSize, 3, spec.img, spec.img]);
-  const labels = tf.oneHot(tf.tensor1d(data.y, 'int32'), spec.classes);
+  const labels = tf.oneHot(tf.tensor1d(data.y, 'int32'), spec.classes) as tf.Tensor2D;
   const loadStart = os.loadavg();
   const results: Record<string, unknown> = {};
 
@@ -66,38 +60,8 @@ async function main(): Promise<void> {
       const key = `${method}${checkpoint ? '+checkpoint' : ''}`;
       process.stderr.write(`${key} ...\n`);
       const setup = setupMethod(method, model, { rank: 8, sparsity: 0.9, heads: 2, classes: spec.classes });
-      const variables = toVariables(setup.initial);
-      const optimizer = new AdamW(variables, { ...DEFAULT_ADAMW, weightDecay: DEFAULT_TRAINER_CONFIG.weightDecay });
-      const rng = createRng(5);
-      const varList = [...variables.values()];
-      const names = [...variables.keys()];
-      const step = (): number =>
-        tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(
-            () =>
-              tf.losses.softmaxCrossEntropy(
-                labels,
-                model.forward(x, {
-                  trainables: variables,
-                  snell: setup.snell,
-                  gradientMasks: setup.gradientMasks,
-                  training: true,
-                  adapterDropout: regularisation ? DEFAULT_TRAINER_CONFIG.adapterDropout : 0,
-                  dropPath: regularisation ? DEFAULT_TRAINER_CONFIG.dropPath : 0,
-                  rng,
-                  checkpoint,
-                }),
-              ) as tf.Scalar,
-            varList,
-          );
-          const named: tf.NamedTensorMap = {};
-          names.forEach((name, i) => {
-            const g = grads[varList[i].name];
-            if (g) named[name] = g;
-          });
-          optimizer.step(named, 1e-4);
-          return value.dataSync()[0];
-        });
+      const train = createTrainStep(model, setup, x, labels, { regularisation, checkpoint });
+      const { step } = train;
       try {
         const losses: number[] = [step()];
         const before = tf.memory().numTensors;
@@ -116,8 +80,7 @@ async function main(): Promise<void> {
         if (profile) entry.kernels = await profileStep(step, top);
         results[key] = entry;
       } finally {
-        optimizer.dispose();
-        for (const v of variables.values()) v.dispose();
+        train.dispose();
         for (const m of setup.gradientMasks?.values() ?? []) m.dispose();
       }
     }
