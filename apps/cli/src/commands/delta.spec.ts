@@ -1,35 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseSafetensors, serializeSafetensors } from '@fedsnell/tensor-io';
 import { encodeAdapter, resolveSnellConfig } from '@fedsnell/snell';
+import { flat, loadGoldens, relError, type Golden } from '@fedsnell/snell/testing';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
-const GOLDEN_DIR = process.env['FEDSNELL_GOLDEN_DIR'] as string;
-
-type Nested = number | Nested[];
-const flat = (v: Nested): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v]);
-interface Golden {
-  heads: number;
-  rank: number;
-  in: number;
-  out: number;
-  p: 1 | 2;
-  scale: number;
-  sparsity: number;
-  A: Nested;
-  B: Nested;
-  sparseDeltaW: Nested;
-  tau: number;
-  kept: number;
-}
-const goldens = readdirSync(GOLDEN_DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => [f, JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')) as Golden] as const);
+const goldens = loadGoldens().map((g) => [g.name, g] as const);
 
 /** Runs the real command in a child process; never throws, returns the exit code and output. */
 async function fedsnell(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,16 +20,6 @@ async function fedsnell(...args: string[]): Promise<{ code: number; stdout: stri
     const e = error as { code?: number; stdout?: string; stderr?: string };
     return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
-}
-
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num = Math.max(num, Math.abs(actual[i] - expected[i]));
-    den = Math.max(den, Math.abs(expected[i]));
-  }
-  return num / den;
 }
 
 const MODULE = 'blocks.0.attn.q';
