@@ -9,11 +9,11 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && require('node:fs').existsSync(SWIFTSHADER_ICD)) {
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
-// Test fixtures and golden vectors live in shared/, beside the repository (read-only).
-const shared = process.env.FEDSNELL_SHARED_DIR || path.resolve(__dirname, '../shared');
-process.env.FEDSNELL_SHARED_DIR = shared;
-process.env.FEDSNELL_GOLDEN_DIR ||= path.join(shared, 'golden');
-process.env.FEDSNELL_FIXTURE_DIR ||= path.join(shared, 'fixtures/vit-timm-tiny');
+// Test fixtures and golden vectors live in the repository (test/fixtures/, provenance in its README).
+// No fallback: a missing file fails the test that needs it instead of silently switching source.
+const fixtures = path.join(__dirname, 'test/fixtures');
+process.env.FEDSNELL_GOLDEN_DIR = path.join(fixtures, 'golden');
+process.env.FEDSNELL_FIXTURE_DIR = path.join(fixtures, 'vit-timm-tiny');
 
 if (!process.env.XDG_RUNTIME_DIR) {
   const dir = require('node:path').join(require('node:os').tmpdir(), 'fedsnell-xdg');

@@ -1,4 +1,4 @@
-// Test-only (`@fedsnell/snell/testing`): loads the reference's golden vectors from shared/golden
+// Test-only (`@fedsnell/snell/testing`): loads the reference's golden vectors from test/fixtures/golden
 // (FEDSNELL_GOLDEN_DIR, set by jest.preset.cjs); read-only.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
