@@ -6,6 +6,9 @@ import {
   parseJoin,
   parseJoinAck,
   parseProgress,
+  parseReady,
+  parseRoundFailed,
+  parseTaskFinished,
   parseRoundEnd,
   parseRoundStart,
   parseTask,
@@ -204,5 +207,38 @@ describe('parseChunk', () => {
 
   it('rejects an event that cannot be chunked', () => {
     expect(messageOf(parseChunk({ ...validChunk(), event: 'join' }))).toBe(`chunk.event must be 'update' or 'round:start' but got "join"`);
+  });
+});
+
+describe('ready, round:failed and task:finished', () => {
+  const ready = () => ({ taskId: 'task-1', backbone: 'a'.repeat(64), examples: 120 });
+
+  it('accepts a ready report, alone and inside a join', () => {
+    expect(parseReady(ready()).ok).toBe(true);
+    const join = parseJoin({ ...validJoin(), ready: ready() });
+    expect(join.ok && join.value.ready).toEqual(ready());
+  });
+
+  it('rejects a ready report without examples', () => {
+    expect(messageOf(parseReady({ ...ready(), examples: 0 }))).toBe('ready.examples must be a positive number of usable local examples but got 0');
+  });
+
+  it('accepts a round failure with a known reason', () => {
+    expect(parseRoundFailed({ taskId: 'task-1', round: 2, reason: 'DATA', message: 'no decodable image in class cat' }).ok).toBe(true);
+  });
+
+  it('rejects a round failure with an unknown reason or an empty message', () => {
+    expect(messageOf(parseRoundFailed({ taskId: 'task-1', round: 2, reason: 'BORED', message: 'x' }))).toBe(
+      `roundFailed.reason must be 'DATA', 'BACKBONE', 'TRAINING', 'RESOURCES' or 'INTERNAL' but got "BORED"`,
+    );
+    expect(messageOf(parseRoundFailed({ taskId: 'task-1', round: 2, reason: 'DATA', message: '' }))).toMatch(/^roundFailed\.message must be a one-line message/);
+  });
+
+  it('accepts a task summary and refuses a non-finite metric', () => {
+    expect(parseTaskFinished({ taskId: 'task-1', roundsCompleted: 3, lastRound: 2, metrics: { accuracy: 0.9 } }).ok).toBe(true);
+    expect(parseTaskFinished({ taskId: 'task-1', roundsCompleted: 0, lastRound: null, metrics: {} }).ok).toBe(true);
+    expect(messageOf(parseTaskFinished({ taskId: 'task-1', roundsCompleted: 3, lastRound: 2, metrics: { accuracy: NaN } }))).toBe(
+      'taskFinished.metrics.accuracy must be a finite number but got NaN',
+    );
   });
 });

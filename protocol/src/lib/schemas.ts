@@ -86,10 +86,21 @@ export const capabilitiesSchema = z.object({
   dtypes: z.array(z.enum(['f32', 'f16'], expect("'f32' or 'f16'"))).optional(),
 });
 
+/**
+ * A client is ready to train a task once its backbone is downloaded and verified and its data folder
+ * holds usable examples; the coordinator samples only ready clients.
+ */
+export const readySchema = z.object({
+  taskId: idSchema,
+  backbone: sha256Schema,
+  examples: positiveInt('a positive number of usable local examples'),
+});
+
 export const joinSchema = z.object({
   protocolVersion: positiveInt('a positive integer protocol version'),
   capabilities: capabilitiesSchema,
   resume: z.object({ taskId: idSchema, lastRound: roundSchema }).optional(),
+  ready: readySchema.optional(),
 });
 
 export const wireLimitsSchema = z.object({
@@ -205,6 +216,26 @@ export const progressSchema = z.object({
   loss: finite().optional(),
 });
 
+/** Why a selected client cannot deliver an update this round. */
+export const ROUND_FAILURE_REASONS = ['DATA', 'BACKBONE', 'TRAINING', 'RESOURCES', 'INTERNAL'] as const;
+
+export const roundFailedSchema = z.object({
+  taskId: idSchema,
+  round: roundSchema,
+  reason: z.enum(ROUND_FAILURE_REASONS, expect("'DATA', 'BACKBONE', 'TRAINING', 'RESOURCES' or 'INTERNAL'")),
+  message: text(1024, 'a one-line message of 1 to 1024 characters'),
+});
+
+export const taskFinishedSchema = z.object({
+  taskId: idSchema,
+  /** Rounds closed in total (every status). */
+  roundsCompleted: nonNegativeInt(),
+  /** The last round that closed, or null when none did. */
+  lastRound: roundSchema.nullable(),
+  /** Server-side evaluation of the final global state, e.g. { accuracy, loss, count }; {} when none. */
+  metrics: z.record(z.string(), z.number(expect('a finite number'))),
+});
+
 export const errorEventSchema = z.object({
   code: errorCodeSchema,
   message: z.string(expect('a string')),
@@ -239,6 +270,10 @@ export type WireLimits = z.infer<typeof wireLimitsSchema>;
 export type AuthPayload = z.infer<typeof authSchema>;
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 export type JoinRequest = z.infer<typeof joinSchema>;
+export type Ready = z.infer<typeof readySchema>;
+export type RoundFailed = z.infer<typeof roundFailedSchema>;
+export type RoundFailureReason = (typeof ROUND_FAILURE_REASONS)[number];
+export type TaskFinished = z.infer<typeof taskFinishedSchema>;
 export type JoinAck = z.infer<typeof joinAckSchema>;
 export type Backbone = z.infer<typeof backboneSchema>;
 export type SnellConfig = z.infer<typeof snellConfigSchema>;
@@ -293,6 +328,9 @@ export const parseUpdate = (value: unknown) => parseWith(updateSchema, 'update',
 export const parseAck = (value: unknown) => parseWith(ackSchema, 'ack', value);
 export const parseRoundEnd = (value: unknown) => parseWith(roundEndSchema, 'roundEnd', value);
 export const parseProgress = (value: unknown) => parseWith(progressSchema, 'progress', value);
+export const parseReady = (value: unknown) => parseWith(readySchema, 'ready', value);
+export const parseRoundFailed = (value: unknown) => parseWith(roundFailedSchema, 'roundFailed', value);
+export const parseTaskFinished = (value: unknown) => parseWith(taskFinishedSchema, 'taskFinished', value);
 export const parseErrorEvent = (value: unknown) => parseWith(errorEventSchema, 'error', value);
 export const parseChunk = (value: unknown) => parseWith(chunkSchema, 'chunk', value);
 export const parseWireTensor = (value: unknown) => parseWith(wireTensorSchema, 'tensor', value);
