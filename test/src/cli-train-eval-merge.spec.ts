@@ -64,6 +64,17 @@ describe('fedsnell train | eval | merge on mnist with the tiny fixture backbone'
     expect(decodeAdapter(await readFile(out)).modules).toHaveLength(12);
   }, 120_000);
 
+  it('trains plain dense LoRA with --kernel linear alone', async () => {
+    const out = join(dir, 'lora.safetensors');
+    const r = await runCli([
+      'train', '--backbone', FIXTURE, '--data', join(dir, 'mnist/train'), '--out', out,
+      '--kernel', 'linear', '--max-steps', '1', '--batch', '8', '--rank', '4', '--backend', 'wasm', '--json',
+    ]);
+    expect(ownErrorLines(r.stderr)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(decodeAdapter(await readFile(out)).config).toMatchObject({ kernel: 'linear', heads: 1, scale: 1, sparsity: 0 });
+  }, 120_000);
+
   it('prints per-class scores in its JSON', async () => {
     const r = await runCli(['eval', '--backbone', FIXTURE, '--data', join(dir, 'mnist/test'), '--adapter', adapterPath, '--json']);
     const out = JSON.parse(r.stdout);
@@ -127,6 +138,11 @@ describe('bad input', () => {
     const r = await runCli(['train', '--backbone', FIXTURE, '--data', join(dir, 'mnist/train'), '--out', join(dir, 'x.safetensors'), '--sparsity', '1']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('--sparsity must be a number in [0, 0.999999]');
+  }, 60_000);
+
+  it('rejects a coefficient scale for the linear kernel', async () => {
+    const r = await runCli(['train', '--backbone', FIXTURE, '--data', join(dir, 'mnist/train'), '--out', join(dir, 'x.safetensors'), '--kernel', 'linear', '--scale', '0.1']);
+    expectOneLineError(r, 'train', "scale passed to resolveSnellConfig() must be 1 for the 'linear' kernel (it has no coefficient) but got 0.1");
   }, 60_000);
 
   it('refuses to merge onto the source backbone', async () => {

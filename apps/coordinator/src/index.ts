@@ -6,7 +6,7 @@ export type { RoundRecord } from './lib/history';
 export { Metrics } from './lib/metrics';
 export { startCoordinatorService } from './lib/service';
 export type { Service, ServiceOptions } from './lib/service';
-export { parseTaskFile, taskFileSchema } from './lib/task-file';
+export { parseTaskFile, taskFileSchema, taskSnellConfig } from './lib/task-file';
 export type { TaskFile } from './lib/task-file';
 export { createEvaluator } from './lib/evaluator';
 export { streamLogger } from './lib/logger';

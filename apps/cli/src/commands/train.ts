@@ -15,10 +15,10 @@ interface TrainOpts {
   evalData?: string;
   kernel: string;
   p: number;
-  scale: number;
+  scale?: number;
   heads?: number;
   rank: number;
-  sparsity: number;
+  sparsity?: number;
   threshold: string;
   epochs: number;
   maxSteps: number;
@@ -46,10 +46,10 @@ export function registerTrain(program: Command): void {
     .option('--eval-data <dir>', 'ImageFolder to score the trained adapter on')
     .option('--kernel <name>', 'distance (SNELL) | linear (LoRA baseline)', 'distance')
     .option('--p <n>', 'distance kernel norm: 1 or 2', numberOption('--p', 1, 2, true), 2)
-    .option('--scale <x>', 'head coefficient scale c_h = scale·(-1)^h', numberOption('--scale', 0, 1e6), 0.1)
+    .option('--scale <x>', 'head coefficient scale c_h = scale·(-1)^h (default 0.1 for distance; linear has none: 1)', numberOption('--scale', 0, 1e6))
     .option('--heads <n>', 'kernel heads (default 2 for distance, 1 for linear)', numberOption('--heads', 1, 64, true))
     .option('--rank <n>', 'factor rank r', numberOption('--rank', 1, 4096, true), 8)
-    .option('--sparsity <s>', 'sparsity ratio in [0,1); 0 = dense kernelized LoRA', numberOption('--sparsity', 0, 0.999999), 0.9)
+    .option('--sparsity <s>', 'sparsity ratio in [0,1); 0 = dense (default 0.9 for distance, 0 for linear: plain LoRA)', numberOption('--sparsity', 0, 0.999999))
     .option('--threshold <mode>', "reference (S = ΔW·|ΔW|·mask) | soft (the paper's ΔW·max(|ΔW|−τ,0))", 'reference')
     .option('--epochs <n>', 'epochs', numberOption('--epochs', 1, 100000, true), 10)
     .option('--max-steps <n>', 'stop after n optimizer steps (0 = no limit)', numberOption('--max-steps', 0, 1e9, true), 0)
@@ -75,11 +75,12 @@ async function runTrain(opts: TrainOpts): Promise<void> {
   }
   let snell: SnellConfig;
   try {
+    // unset --scale, --heads and --sparsity take the kernel's own defaults (linear alone = dense LoRA)
     snell = resolveSnellConfig({
       kernel: opts.kernel,
       p: opts.p as 1 | 2,
       scale: opts.scale,
-      heads: opts.heads ?? (opts.kernel === 'linear' ? 1 : 2),
+      heads: opts.heads,
       rank: opts.rank,
       sparsity: opts.sparsity,
       threshold: opts.threshold,

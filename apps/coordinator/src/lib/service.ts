@@ -2,14 +2,14 @@ import { join } from 'node:path';
 import { preprocessFromPretrained } from '@fedsnell/data';
 import { openImageFolder } from '@fedsnell/data/node';
 import { aggregationGaps, createStrategy, type StrategyConfig } from '@fedsnell/federation';
-import { createRng, describeSnellConfig, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { createRng, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import type { ProtocolLimits } from '@fedsnell/protocol';
 import { createCoordinator, type Coordinator } from './coordinator';
 import { createEvaluator } from './evaluator';
 import type { Logger } from './options';
-import type { TaskFile } from './task-file';
+import { taskSnellConfig, type TaskFile } from './task-file';
 
 export interface ServiceOptions {
   backboneDir: string;
@@ -41,15 +41,7 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
   const folder = await loadBackboneFolder(o.backboneDir);
   const evalData = await openImageFolder(o.evalDataDir, preprocessFromPretrained(folder.config));
   const { task } = o;
-  const snell = resolveSnellConfig({
-    kernel: task.snell.kernel,
-    p: task.snell.p,
-    rank: task.snell.rank,
-    sparsity: task.snell.sparsity,
-    threshold: task.snell.threshold,
-    ...(task.snell.scale !== undefined ? { scale: task.snell.scale } : {}),
-    ...(task.snell.heads !== undefined ? { heads: task.snell.heads } : {}),
-  });
+  const snell = taskSnellConfig(task);
   const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
   let initialState;
   try {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { STRATEGY_NAMES } from '@fedsnell/federation';
+import { resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
 
 /**
  * The operator's task file (`fedsnell coordinator --task FILE`): everything about a federated job
@@ -16,7 +17,8 @@ export const taskFileSchema = z.strictObject({
       scale: z.number().positive().optional(),
       heads: z.number().int().positive().optional(),
       rank: z.number().int().positive().default(8),
-      sparsity: z.number().min(0).lt(1).default(0.9),
+      // unset: 0.9 for the distance kernel, 0 (plain dense LoRA) for the linear kernel
+      sparsity: z.number().min(0).lt(1).optional(),
       threshold: z.enum(['reference', 'soft']).default('reference'),
       targets: z.array(z.string()).optional(),
     })
@@ -65,4 +67,26 @@ export function parseTaskFile(value: unknown, source = 'task file'): TaskFile {
   const issue = result.error.issues[0];
   const where = issue.path.length ? issue.path.join('.') : '(top level)';
   throw new Error(`${source}: ${where}: ${issue.message}`);
+}
+
+/**
+ * The task's SNELL configuration with the kernel's own defaults for unset fields: `kernel: "linear"`
+ * alone is plain dense LoRA (one head, scale 1, sparsity 0); an explicit value the kernel cannot take
+ * is a one-line error naming the field.
+ */
+export function taskSnellConfig(task: TaskFile, source = 'task file'): SnellConfig {
+  const { kernel, p, rank, threshold, sparsity, scale, heads } = task.snell;
+  try {
+    return resolveSnellConfig({
+      kernel,
+      p,
+      rank,
+      threshold,
+      ...(sparsity !== undefined ? { sparsity } : {}),
+      ...(scale !== undefined ? { scale } : {}),
+      ...(heads !== undefined ? { heads } : {}),
+    });
+  } catch (error) {
+    throw new Error(`${source}: snell: ${(error as Error).message}`);
+  }
 }

@@ -21,6 +21,14 @@ describe('resolveSnellConfig', () => {
     expect(resolveSnellConfig({ kernel: 'linear' })).toMatchObject({ heads: 1, scale: 1 });
   });
 
+  it('makes the linear kernel alone plain dense LoRA', () => {
+    expect(describeSnellConfig(resolveSnellConfig({ kernel: 'linear' })).mode).toBe('lora-dense');
+  });
+
+  it('keeps an explicit sparsity for the linear kernel', () => {
+    expect(resolveSnellConfig({ kernel: 'linear', sparsity: 0.5 }).sparsity).toBe(0.5);
+  });
+
   it.each([
     [{ rank: 7 }, 'rank passed to resolveSnellConfig() must divide evenly by heads (2) but got 7'],
     [{ sparsity: 1 }, 'sparsity passed to resolveSnellConfig() must be in [0, 1) but got 1'],

@@ -8,7 +8,10 @@ export interface SnellConfig {
   scale: number;
   heads: number;
   rank: number;
-  /** s ∈ [0, 1): the quantile of |ΔW| below which entries are dropped; 0 switches to dense (KLoRA). */
+  /**
+   * s ∈ [0, 1): the quantile of |ΔW| below which entries are dropped; 0 switches to dense (KLoRA).
+   * Defaults to 0.9 for the distance kernel and 0 (plain dense LoRA) for the linear kernel.
+   */
   sparsity: number;
   /** 'reference' = S = ΔW·|ΔW|·[|ΔW| > τ] (the code); 'soft' = ΔW·max(|ΔW| − τ, 0) (the paper's text). */
   threshold: 'reference' | 'soft';
@@ -24,7 +27,8 @@ export interface SnellConfigSummary {
   text: string;
 }
 
-// 0.9 is the reference's most common sparsity ratio.
+// 0.9 is the reference's most common sparsity ratio; the linear kernel defaults to dense LoRA instead
+// (LINEAR_DEFAULTS), the baseline SNELL is compared against.
 const DEFAULTS: SnellConfig = {
   kernel: 'distance',
   p: 2,
@@ -34,6 +38,9 @@ const DEFAULTS: SnellConfig = {
   sparsity: 0.9,
   threshold: 'reference',
 };
+
+/** What `kernel: 'linear'` alone means: plain dense LoRA (one head, no coefficient, no sparsification). */
+const LINEAR_DEFAULTS = { heads: 1, scale: 1, sparsity: 0 } as const;
 
 const FN = 'resolveSnellConfig()';
 
@@ -56,14 +63,14 @@ export function resolveSnellConfig(partial: Partial<SnellConfig> = {}): SnellCon
   const linear = kernel === 'linear';
   const p = partial.p ?? DEFAULTS.p;
   if (p !== 1 && p !== 2) fail('p', 'must be 1 or 2', p);
-  const heads = positiveInteger('heads', partial.heads ?? (linear ? 1 : DEFAULTS.heads));
+  const heads = positiveInteger('heads', partial.heads ?? (linear ? LINEAR_DEFAULTS.heads : DEFAULTS.heads));
   if (linear && heads !== 1) fail('heads', "must be 1 for the 'linear' kernel", heads);
-  const scale = partial.scale ?? (linear ? 1 : DEFAULTS.scale);
+  const scale = partial.scale ?? (linear ? LINEAR_DEFAULTS.scale : DEFAULTS.scale);
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail('scale', 'must be a finite number > 0', scale);
   if (linear && scale !== 1) fail('scale', "must be 1 for the 'linear' kernel (it has no coefficient)", scale);
   const rank = positiveInteger('rank', partial.rank ?? DEFAULTS.rank);
   if (rank % heads !== 0) fail('rank', `must divide evenly by heads (${heads})`, rank);
-  const sparsity = partial.sparsity ?? DEFAULTS.sparsity;
+  const sparsity = partial.sparsity ?? (linear ? LINEAR_DEFAULTS.sparsity : DEFAULTS.sparsity);
   if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1)) fail('sparsity', 'must be in [0, 1)', sparsity);
   const threshold = partial.threshold ?? DEFAULTS.threshold;
   if (threshold !== 'reference' && threshold !== 'soft') fail('threshold', "must be 'reference' or 'soft'", threshold);

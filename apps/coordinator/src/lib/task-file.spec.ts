@@ -1,0 +1,26 @@
+import { parseTaskFile, taskSnellConfig } from './task-file';
+
+describe('taskSnellConfig', () => {
+  it('makes kernel linear alone plain dense LoRA', () => {
+    const snell = taskSnellConfig(parseTaskFile({ snell: { kernel: 'linear' } }));
+    expect(snell).toMatchObject({ kernel: 'linear', heads: 1, scale: 1, sparsity: 0 });
+  });
+
+  it('keeps the reference defaults for the distance kernel', () => {
+    expect(taskSnellConfig(parseTaskFile({}))).toMatchObject({ kernel: 'distance', heads: 2, scale: 0.1, sparsity: 0.9 });
+  });
+
+  it('keeps an explicit sparsity for the linear kernel', () => {
+    expect(taskSnellConfig(parseTaskFile({ snell: { kernel: 'linear', sparsity: 0.5 } })).sparsity).toBe(0.5);
+  });
+
+  it('rejects a coefficient scale for the linear kernel in one line', () => {
+    expect(() => taskSnellConfig(parseTaskFile({ snell: { kernel: 'linear', scale: 0.1 } }), 'lora.json')).toThrow(
+      "lora.json: snell: scale passed to resolveSnellConfig() must be 1 for the 'linear' kernel (it has no coefficient) but got 0.1",
+    );
+  });
+
+  it('rejects two heads for the linear kernel', () => {
+    expect(() => taskSnellConfig(parseTaskFile({ snell: { kernel: 'linear', heads: 2 } }))).toThrow(/heads .* must be 1 for the 'linear' kernel but got 2/);
+  });
+});
