@@ -20,6 +20,6 @@ export {
   decodePayload,
 } from './lib/codec';
 export type { Packet, ParserOptions, SocketIoParser } from './lib/codec';
-export { sha256Hex, newTransferId, splitTransfer, sendTransfer, ChunkAssembler } from './lib/chunking';
+export { sha256Hex, newTransferId, splitTransfer, sendTransfer, ChunkAssembler, ByteBudget } from './lib/chunking';
 export type { AssemblerOptions, AssembleResult } from './lib/chunking';
 export { describeValue } from './lib/describe';

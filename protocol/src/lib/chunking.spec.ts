@@ -1,4 +1,4 @@
-import { ChunkAssembler, sendTransfer, sha256Hex, splitTransfer, type AssemblerOptions } from './chunking';
+import { ByteBudget, ChunkAssembler, sendTransfer, sha256Hex, splitTransfer, type AssemblerOptions } from './chunking';
 import { decodePayload, encodePayload } from './codec';
 import { parseUpdate, type Ack, type Chunk } from './schemas';
 import { validUpdate } from './test-fixtures';
@@ -116,6 +116,39 @@ describe('ChunkAssembler', () => {
     await feed(assembler, [chunks[0], chunks[0]]);
     const result = await assembler.add(chunks[1]);
     expect(!result.ok && result.error.message).toMatch(/was already aborted/);
+  });
+
+  it('refuses a transfer announced as more chunks than full-size chunks need', async () => {
+    // 1-byte chunks toward a large declared payload: each would cost an object per byte
+    const chunks = await splitTransfer('update', bytes(10), { chunkBytes: 1 });
+    const result = await new ChunkAssembler(options()).add(chunks[0]);
+    expect(!result.ok && result.error.message).toMatch(/must have at most 3 chunks of up to 4 bytes but announced 10$/);
+  });
+
+  it('caps the bytes one connection holds over all its transfers', async () => {
+    const assembler = new ChunkAssembler(options({ maxBufferedBytes: 10 }));
+    const a = await splitTransfer('update', bytes(12), { chunkBytes: 4 });
+    const b = await splitTransfer('update', bytes(12), { chunkBytes: 4 });
+    const results = await feed(assembler, [a[0], a[1], b[0]]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'TOO_MANY_TRANSFERS']);
+    expect(assembler.bufferedBytes).toBe(8);
+  });
+
+  it('shares one budget between connections and gives it back on completion and disposal', async () => {
+    const budget = new ByteBudget(10);
+    const first = new ChunkAssembler(options({ budget }));
+    const second = new ChunkAssembler(options({ budget }));
+    const a = await splitTransfer('update', bytes(12), { chunkBytes: 4 });
+    const b = await splitTransfer('update', bytes(8), { chunkBytes: 4 });
+    await feed(first, [a[0], a[1]]);
+    expect(budget.used).toBe(8);
+    const refused = await second.add(b[0]);
+    expect(!refused.ok && refused.error.code).toBe('TOO_MANY_TRANSFERS');
+    first.dispose();
+    expect([budget.used, first.bufferedBytes]).toEqual([0, 0]);
+    const results = await feed(second, (await splitTransfer('update', bytes(8), { chunkBytes: 4 })));
+    expect(results.map((r) => r.ok && r.done)).toEqual([false, true]);
+    expect(budget.used).toBe(0);
   });
 
   describe('timeouts', () => {

@@ -58,6 +58,36 @@ export interface AssemblerOptions {
   timeoutMs: number;
   /** Called when a transfer is dropped for silence. */
   onTimeout?: (transferId: string, error: ProtocolError) => void;
+  /** Most payload bytes held at once by this assembler, over all its transfers (default maxTotalBytes). */
+  maxBufferedBytes?: number;
+  /** A budget shared by many assemblers (every connection of a server); a chunk that does not fit is refused. */
+  budget?: ByteBudget;
+}
+
+/**
+ * Bytes held by chunked transfers across many connections. `take` reserves or refuses; `give`
+ * returns what a dropped or finished transfer held.
+ */
+export class ByteBudget {
+  private usedBytes = 0;
+
+  constructor(readonly maxBytes: number) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new Error(`maxBytes passed to ByteBudget must be a positive integer but got ${maxBytes}`);
+  }
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  take(bytes: number): boolean {
+    if (this.usedBytes + bytes > this.maxBytes) return false;
+    this.usedBytes += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.usedBytes = Math.max(0, this.usedBytes - bytes);
+  }
 }
 
 export type AssembleResult =
@@ -89,6 +119,13 @@ export class ChunkAssembler {
     return this.transfers.size;
   }
 
+  /** Payload bytes held now by unfinished transfers. */
+  get bufferedBytes(): number {
+    let sum = 0;
+    for (const t of this.transfers.values()) sum += t.receivedBytes;
+    return sum;
+  }
+
   async add(chunk: Chunk): Promise<AssembleResult> {
     const { maxTotalBytes, maxChunkBytes, maxConcurrentTransfers } = this.options;
     const id = chunk.transferId;
@@ -99,8 +136,10 @@ export class ChunkAssembler {
     if (chunk.totalBytes > maxTotalBytes) {
       return this.fail(id, ErrorCode.PAYLOAD_TOO_LARGE, `transfer ${id} must be at most ${maxTotalBytes} bytes but announced ${chunk.totalBytes}`);
     }
-    if (chunk.total > chunk.totalBytes) {
-      return this.fail(id, ErrorCode.TRANSFER, `transfer ${id} must have at most one chunk per byte (${chunk.totalBytes}) but announced ${chunk.total} chunks`);
+    // no more chunks than full-size chunks need: tiny chunks cannot multiply per-chunk overhead
+    const mostChunks = Math.ceil(chunk.totalBytes / maxChunkBytes);
+    if (chunk.total > mostChunks) {
+      return this.fail(id, ErrorCode.TRANSFER, `transfer ${id} of ${chunk.totalBytes} bytes must have at most ${mostChunks} chunks of up to ${maxChunkBytes} bytes but announced ${chunk.total}`);
     }
     let transfer = this.transfers.get(id);
     if (!transfer) {
@@ -123,6 +162,13 @@ export class ChunkAssembler {
     if (transfer.receivedBytes + chunk.bytes.byteLength > chunk.totalBytes) {
       return this.fail(id, ErrorCode.PAYLOAD_TOO_LARGE, `transfer ${id} must total ${chunk.totalBytes} bytes but its chunks exceed that`);
     }
+    const maxBuffered = this.options.maxBufferedBytes ?? maxTotalBytes;
+    if (this.bufferedBytes + chunk.bytes.byteLength > maxBuffered) {
+      return this.fail(id, ErrorCode.TOO_MANY_TRANSFERS, `transfers on this connection may hold at most ${maxBuffered} bytes at once; transfer ${id} dropped`);
+    }
+    if (this.options.budget && !this.options.budget.take(chunk.bytes.byteLength)) {
+      return this.fail(id, ErrorCode.TOO_MANY_TRANSFERS, `the server holds its most chunked bytes (${this.options.budget.maxBytes}) now; transfer ${id} dropped, retry later`);
+    }
     transfer.parts[chunk.index] = chunk.bytes;
     transfer.received++;
     transfer.receivedBytes += chunk.bytes.byteLength;
@@ -132,12 +178,10 @@ export class ChunkAssembler {
 
   /** Drops every transfer and its timer (on disconnect). */
   dispose(): void {
-    for (const transfer of this.transfers.values()) clearTimeout(transfer.timer);
-    this.transfers.clear();
+    for (const id of [...this.transfers.keys()]) this.drop(id);
   }
 
   private async complete(id: string, transfer: Transfer): Promise<AssembleResult> {
-    this.drop(id);
     const { totalBytes, sha256, event } = transfer.first;
     if (transfer.receivedBytes !== totalBytes) {
       return this.fail(id, ErrorCode.TRANSFER, `transfer ${id} must total ${totalBytes} bytes but its chunks hold ${transfer.receivedBytes}`);
@@ -148,6 +192,7 @@ export class ChunkAssembler {
       bytes.set(part as Uint8Array, offset);
       offset += (part as Uint8Array).byteLength;
     }
+    this.drop(id);
     const actual = await sha256Hex(bytes);
     if (actual !== sha256) {
       return this.fail(id, ErrorCode.HASH_MISMATCH, `transfer ${id} must hash to sha256 ${sha256} but got ${actual}`);
@@ -168,9 +213,13 @@ export class ChunkAssembler {
     return timer;
   }
 
+  /** Forgets a transfer: its timer, its parts and its share of the budget. */
   private drop(id: string): void {
     const transfer = this.transfers.get(id);
-    if (transfer) clearTimeout(transfer.timer);
+    if (!transfer) return;
+    clearTimeout(transfer.timer);
+    this.options.budget?.give(transfer.receivedBytes);
+    transfer.parts.fill(undefined);
     this.transfers.delete(id);
   }
 

@@ -26,6 +26,7 @@ export const ErrorCode = {
   PAUSED: 'PAUSED',
   NOT_FOUND: 'NOT_FOUND',
   INTERNAL: 'INTERNAL',
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

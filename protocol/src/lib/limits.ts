@@ -22,6 +22,10 @@ export interface ProtocolLimits {
   maxConcurrentTransfers: number;
   /** A transfer whose next chunk does not arrive within this is dropped. */
   chunkTimeoutMs: number;
+  /** Payload bytes held by unfinished transfers of one connection, all together. */
+  maxConnectionBufferBytes: number;
+  /** Payload bytes held by unfinished transfers of every connection of a server, all together. */
+  maxBufferedBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
@@ -33,7 +37,9 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxRank: 8,
   maxNameLength: 256,
   maxConcurrentTransfers: 4,
-  chunkTimeoutMs: 60_000,
+  chunkTimeoutMs: 20_000,
+  maxConnectionBufferBytes: 64 * 1024 * 1024,
+  maxBufferedBytes: 256 * 1024 * 1024,
 });
 
 /** Room for a chunk's own fields and the packet envelope around its bytes. */

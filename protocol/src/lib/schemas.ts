@@ -143,6 +143,8 @@ export const trainerConfigSchema = z.looseObject({
 export const dataRequirementsSchema = z.object({
   classes: z.array(text(256), expect('an array of class names')).min(1, expect('at least one class')),
   minExamples: positiveInt().optional(),
+  /** Largest `numExamples` one update may carry: the most weight one client can have in a round. */
+  maxExamples: positiveInt().optional(),
 });
 
 export const taskSchema = z.object({
