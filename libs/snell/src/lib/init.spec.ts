@@ -22,6 +22,21 @@ describe('initSnellFactors', () => {
     expect(maxAbs(B.data)).toBeGreaterThan(0.9 / 16);
   });
 
+  it('multiplies both factors by initScale, from the same draws', () => {
+    const base = initSnellFactors(4, 6, cfg, createRng(5));
+    const scaled = initSnellFactors(4, 6, cfg, createRng(5), 4);
+    expect(Array.from(scaled.A.data)).toEqual(Array.from(base.A.data, (v) => Math.fround(v * 4)));
+    expect(Array.from(scaled.B.data)).toEqual(Array.from(base.B.data, (v) => Math.fround(v * 4)));
+  });
+
+  it('is bit-identical to the reference with initScale 1', () => {
+    expect(initSnellFactors(4, 6, cfg, createRng(5), 1).A.data).toEqual(initSnellFactors(4, 6, cfg, createRng(5)).A.data);
+  });
+
+  it('rejects a non-positive initScale', () => {
+    expect(() => initSnellFactors(4, 4, cfg, createRng(0), 0)).toThrow('initScale passed to initSnellFactors() must be a finite number > 0 but got 0');
+  });
+
   it('is reproducible from the seed', () => {
     expect(initSnellFactors(4, 4, cfg, createRng(3)).A.data).toEqual(initSnellFactors(4, 4, cfg, createRng(3)).A.data);
   });

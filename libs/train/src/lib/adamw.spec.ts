@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/backends';
-import { AdamW, DEFAULT_ADAMW } from './adamw';
+import { AdamW, DEFAULT_ADAMW, factorLrScaler } from './adamw';
 
 beforeAll(async () => {
   await useBackend('cpu');
@@ -58,5 +58,38 @@ describe('AdamW', () => {
     g.dispose();
     opt.dispose();
     w.dispose();
+  });
+
+  it('moves the factors by factorLrScale·lr and the head by lr', () => {
+    const a = tf.variable(tf.tensor1d([1]), true, 'blocks.0.attn.q.snell_A');
+    const h = tf.variable(tf.tensor1d([1]), true, 'head.bias');
+    const opt = new AdamW(
+      new Map([
+        ['blocks.0.attn.q.snell_A', a],
+        ['head.bias', h],
+      ]),
+      { ...DEFAULT_ADAMW, weightDecay: 0, lrScale: factorLrScaler(10) },
+    );
+    // first Adam step moves each weight by its own rate: 10·0.01 for the factor, 0.01 for the head
+    opt.step({ 'blocks.0.attn.q.snell_A': tf.tensor1d([1]), 'head.bias': tf.tensor1d([1]) }, 0.01);
+    expect(a.dataSync()[0]).toBeCloseTo(0.9, 5);
+    expect(h.dataSync()[0]).toBeCloseTo(0.99, 5);
+    opt.dispose();
+    a.dispose();
+    h.dispose();
+  });
+
+  it('is bit-identical to plain AdamW with factorLrScale 1', () => {
+    expect(factorLrScaler(1)).toBeUndefined();
+    const run = (lrScale: ((name: string) => number) | undefined) => {
+      const w = tf.variable(tf.tensor1d([0.3, -0.7]), true, 'blocks.0.mlp.fc1.snell_B');
+      const opt = new AdamW(new Map([['blocks.0.mlp.fc1.snell_B', w]]), { ...DEFAULT_ADAMW, weightDecay: 0.1, lrScale });
+      for (const g of [0.5, -1.5]) opt.step({ 'blocks.0.mlp.fc1.snell_B': tf.tensor1d([g, 2 * g]) }, 0.03);
+      const out = Array.from(w.dataSync());
+      opt.dispose();
+      w.dispose();
+      return out;
+    };
+    expect(run(() => 1)).toEqual(run(undefined));
   });
 });

@@ -7,6 +7,21 @@ export interface AdamWConfig {
   weightDecay: number;
   /** which variables get weight decay (reference: the factors and head.weight only) */
   decays: (name: string) => boolean;
+  /**
+   * per-variable learning-rate multiplier, as a torch parameter group's own lr (the decoupled decay
+   * uses the scaled rate too); absent = 1 for every variable
+   */
+  lrScale?: (name: string) => number;
+}
+
+/** True for SNELL/LoRA factor tensors (`<module>.snell_A`, `<module>.snell_B`). */
+export function isFactorName(name: string): boolean {
+  return name.endsWith('.snell_A') || name.endsWith('.snell_B');
+}
+
+/** A `lrScale` that multiplies the factors' learning rate by `factorLrScale`; undefined for 1 (the reference). */
+export function factorLrScaler(factorLrScale: number): ((name: string) => number) | undefined {
+  return factorLrScale === 1 ? undefined : (name) => (isFactorName(name) ? factorLrScale : 1);
 }
 
 export const DEFAULT_ADAMW: AdamWConfig = {
@@ -44,7 +59,7 @@ export class AdamW {
 
   /** Applies one update; `grads` must hold a gradient for every variable it should move. */
   step(grads: tf.NamedTensorMap, lr: number): void {
-    const { beta1, beta2, epsilon, weightDecay, decays } = this.config;
+    const { beta1, beta2, epsilon, weightDecay, decays, lrScale } = this.config;
     this.t += 1;
     const c1 = 1 - beta1 ** this.t;
     const c2 = 1 - beta2 ** this.t;
@@ -52,13 +67,14 @@ export class AdamW {
       for (const [name, w] of this.variables) {
         const g = grads[name];
         if (!g) continue;
+        const rate = lrScale ? lr * lrScale(name) : lr;
         const m = this.m.get(name) as tf.Variable;
         const v = this.v.get(name) as tf.Variable;
         m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
         v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const decayed = decays(name) && weightDecay > 0 ? tf.mul(w, 1 - lr * weightDecay) : w;
+        const decayed = decays(name) && weightDecay > 0 ? tf.mul(w, 1 - rate * weightDecay) : w;
         const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
-        w.assign(tf.sub(decayed, tf.mul(update, lr)));
+        w.assign(tf.sub(decayed, tf.mul(update, rate)));
       }
     });
   }

@@ -20,4 +20,20 @@ describe('resolveTrainerConfig', () => {
   it('rejects dropout of 1', () => {
     expect(() => resolveTrainerConfig({ adapterDropout: 1 })).toThrow('trainer adapterDropout must be in [0, 1) but got 1');
   });
+
+  it('keeps the reference semantics by default: one learning rate, sparse from the first step', () => {
+    expect(resolveTrainerConfig()).toMatchObject({ factorLrScale: 1, denseWarmupEpochs: 0, sparsityRampEpochs: 0 });
+  });
+
+  it('rejects a zero factor learning-rate scale', () => {
+    expect(() => resolveTrainerConfig({ factorLrScale: 0 })).toThrow('trainer factorLrScale must be a positive number but got 0');
+  });
+
+  it('rejects a negative dense warm-up', () => {
+    expect(() => resolveTrainerConfig({ denseWarmupEpochs: -1 })).toThrow('trainer denseWarmupEpochs must be a non-negative number but got -1');
+  });
+
+  it('rejects a NaN sparsity ramp', () => {
+    expect(() => resolveTrainerConfig({ sparsityRampEpochs: NaN })).toThrow('trainer sparsityRampEpochs must be a non-negative number but got NaN');
+  });
 });

@@ -24,6 +24,22 @@ export interface TrainerConfig {
   checkpoint: boolean;
   /** FedProx proximal coefficient μ: adds μ/2·‖w − w_global‖² to the loss; 0 = plain local training */
   proximalMu: number;
+  /**
+   * learning-rate multiplier for the SNELL/LoRA factors (`*.snell_A`, `*.snell_B`) only; head and
+   * cls_token keep `lr`. 1 = one learning rate for everything (the reference). The reference's
+   * S = ΔW·|ΔW|·mask is quadratic in ΔW, so the factors want a larger step than the head.
+   */
+  factorLrScale: number;
+  /**
+   * dense warm-up: the first `denseWarmupEpochs` epochs (fractional allowed) train with sparsity 0
+   * (dense KLoRA, S = ΔW), then the adapter's sparsity switches on. 0 = sparse from the first step.
+   */
+  denseWarmupEpochs: number;
+  /**
+   * after the dense warm-up, sparsity ramps linearly from 0 to the adapter's target over this many
+   * epochs (fractional allowed). 0 = the target at once.
+   */
+  sparsityRampEpochs: number;
 }
 
 export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
@@ -40,6 +56,9 @@ export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
   dropPath: 0.1,
   checkpoint: true,
   proximalMu: 0,
+  factorLrScale: 1,
+  denseWarmupEpochs: 0,
+  sparsityRampEpochs: 0,
 };
 
 /** Fills defaults and rejects values a trainer cannot run with, naming the field and value. */
@@ -60,6 +79,9 @@ export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): Trai
   check(cfg.adapterDropout >= 0 && cfg.adapterDropout < 1, 'adapterDropout', 'in [0, 1)');
   check(cfg.dropPath >= 0 && cfg.dropPath < 1, 'dropPath', 'in [0, 1)');
   check(Number.isFinite(cfg.proximalMu) && cfg.proximalMu >= 0, 'proximalMu', 'a non-negative number');
+  check(Number.isFinite(cfg.factorLrScale) && cfg.factorLrScale > 0, 'factorLrScale', 'a positive number');
+  check(Number.isFinite(cfg.denseWarmupEpochs) && cfg.denseWarmupEpochs >= 0, 'denseWarmupEpochs', 'a non-negative number');
+  check(Number.isFinite(cfg.sparsityRampEpochs) && cfg.sparsityRampEpochs >= 0, 'sparsityRampEpochs', 'a non-negative number');
   return cfg;
 }
 
