@@ -19,6 +19,11 @@ export interface TrainableOptions {
    * differs). 'pytorch': nn.Linear's own default, U(±1/√D) for weight and bias.
    */
   headInit?: 'reference' | 'pytorch';
+  /**
+   * Multiplies the reference factor initialisation bounds (default 1, the reference). A larger init
+   * starts SNELL's ΔW — and its quadratic sparse update — further from zero.
+   */
+  factorInitScale?: number;
 }
 
 function uniform(shape: number[], bound: number, rng: () => number): NamedTensor {
@@ -84,7 +89,7 @@ export function createTrainables(model: VisionTransformer, cfg: SnellConfig, opt
   const out: TensorMap = new Map();
   for (const m of resolveTargets(model, options.targets)) {
     const [inFeatures, outFeatures] = adapterModuleShape(model.config, m) as [number, number];
-    const { A, B } = initSnellFactors(inFeatures, outFeatures, cfg, rng);
+    const { A, B } = initSnellFactors(inFeatures, outFeatures, cfg, rng, options.factorInitScale ?? 1);
     out.set(`${m}.snell_A`, A).set(`${m}.snell_B`, B);
   }
   const [w, b] = newHead(model.config.embedDim, options.numClasses, options.headInit ?? 'reference', rng);
