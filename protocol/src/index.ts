@@ -23,3 +23,4 @@ export type { Packet, ParserOptions, SocketIoParser } from './lib/codec';
 export { sha256Hex, newTransferId, splitTransfer, sendTransfer, ChunkAssembler, ByteBudget } from './lib/chunking';
 export type { AssemblerOptions, AssembleResult } from './lib/chunking';
 export { describeValue } from './lib/describe';
+export type { MonitorClient, MonitorClientState, MonitorRound, MonitorSnapshot } from './lib/monitor';

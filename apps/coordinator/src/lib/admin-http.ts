@@ -13,6 +13,8 @@ export interface AdminApi {
   /** Adapter bytes after `round` (latest when undefined), or null when there is none. */
   adapter(round: number | undefined): Promise<{ round: number; bytes: Uint8Array } | null>;
   metrics(): string;
+  /** `GET /api/events`: the live monitor stream (server-sent events). */
+  events(req: IncomingMessage, res: ServerResponse): void;
   onAuthFailure(): void;
 }
 
@@ -23,6 +25,7 @@ const ROUTES: Record<string, string> = {
   '/api/start': 'POST',
   '/api/pause': 'POST',
   '/api/adapter': 'GET',
+  '/api/events': 'GET',
   '/metrics': 'GET',
 };
 
@@ -51,6 +54,8 @@ export async function serveAdmin(api: AdminApi, req: IncomingMessage, res: Serve
       return sendJson(res, 200, api.start());
     case '/api/pause':
       return sendJson(res, 200, api.pause());
+    case '/api/events':
+      return api.events(req, res);
     case '/metrics': {
       const text = api.metrics();
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });

@@ -40,6 +40,8 @@ import { CheckpointStore } from './checkpoints';
 import { HistoryStore } from './history';
 import { requestUrl, sendError } from './http-util';
 import { Metrics } from './metrics';
+import { createMonitor, monitorSnellConfig } from './monitor';
+import { createPages } from './pages-http';
 import { resolveRounds, silentLogger, systemClock, type CoordinatorOptions } from './options';
 import { RoundLoop, type LoopState } from './round-loop';
 
@@ -202,12 +204,29 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       },
     },
     onRoundClosed: (record) => {
+      monitor.roundClosed(record.round);
       metrics.inc('rounds_completed_total');
       metrics.set('round_duration_seconds', ((record.closedAt ?? record.startedAt) - record.startedAt) / 1000);
       if (record.metrics.accuracy !== undefined) metrics.set('eval_accuracy', record.metrics.accuracy);
       if (record.metrics.loss !== undefined) metrics.set('eval_loss', record.metrics.loss);
     },
   });
+
+  const monitor = createMonitor({
+    task,
+    strategy: options.strategy.name,
+    rounds,
+    snell: monitorSnellConfig(task),
+    metrics,
+    clock,
+    logger,
+    state: () => ({ state: loop.loopState, phase: loop.phase, round: loop.currentRound }),
+    history: () => history.list(),
+    openRecord: () => loop.openRecord(),
+    clients: () => clients.values(),
+    globalState: () => loop.globalState,
+  });
+  const pages = createPages(logger);
 
   io.use((socket, next) => {
     const auth = parseAuth(socket.handshake.auth);
@@ -367,6 +386,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const ack = loop.submit(record.clientId, update.value);
     if (!ack.ok) return reject(record, ack.error);
     record.accepted++;
+    monitor.outcome(record.clientId, update.value.round);
     metrics.inc('updates_accepted_total');
     logger.info('update accepted', { clientId: record.clientId, round: update.value.round, numExamples: update.value.numExamples });
     return ack;
@@ -374,6 +394,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 
   function reject(record: ClientRecord, error: ProtocolError): Ack {
     record.rejected++;
+    monitor.outcome(record.clientId, loop.currentRound, error);
     metrics.inc('updates_rejected_total', { code: error.code });
     logger.warn('client message refused', { clientId: record.clientId, code: error.code, reason: error.message });
     return { ok: false, error };
@@ -448,6 +469,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       return bytes ? { round: target - 1, bytes } : null;
     },
     metrics: () => metrics.render(),
+    events: (req, res) => monitor.subscribe(req, res),
     onAuthFailure: () => metrics.inc('auth_failures_total'),
   };
 
@@ -464,6 +486,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       return serveBackbone(backbone, path, req, res, (bytes) => metrics.inc('bytes_sent_total', { channel: 'backbone' }, bytes));
     }
     if (isAdminPath(path)) return serveAdmin(admin, req, res);
+    if (pages.matches(path)) return pages.serve(req, res);
     sendHttpError(res, 404, 'NOT_FOUND', `no route ${path}`);
   }
 
@@ -476,6 +499,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     pause,
     status,
     close: async () => {
+      monitor.close();
       await loop.close();
       // io.close() also closes the http server; it resolves once both are down
       await new Promise<void>((resolve) => io.close(() => resolve()));
