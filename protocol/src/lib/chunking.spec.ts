@@ -118,11 +118,17 @@ describe('ChunkAssembler', () => {
     expect(!result.ok && result.error.message).toMatch(/was already aborted/);
   });
 
-  it('refuses a transfer announced as more chunks than full-size chunks need', async () => {
+  it('refuses a transfer cut into far more chunks than full-size chunks need', async () => {
     // 1-byte chunks toward a large declared payload: each would cost an object per byte
-    const chunks = await splitTransfer('update', bytes(10), { chunkBytes: 1 });
-    const result = await new ChunkAssembler(options()).add(chunks[0]);
-    expect(!result.ok && result.error.message).toMatch(/must have at most 3 chunks of up to 4 bytes but announced 10$/);
+    const chunks = await splitTransfer('update', bytes(200), { chunkBytes: 1 });
+    const result = await new ChunkAssembler(options({ maxTotalBytes: 1000, maxChunkBytes: 100 })).add(chunks[0]);
+    expect(!result.ok && result.error.message).toMatch(/may have at most 128 chunks \(64 × what 100-byte chunks need\) but announced 200$/);
+  });
+
+  it('accepts a transfer cut finer than chunkBytes within the slack', async () => {
+    const chunks = await splitTransfer('update', bytes(200), { chunkBytes: 2 });
+    const results = await feed(new ChunkAssembler(options({ maxTotalBytes: 1000, maxChunkBytes: 100 })), chunks);
+    expect(results.every((r) => r.ok)).toBe(true);
   });
 
   it('caps the bytes one connection holds over all its transfers', async () => {

@@ -105,6 +105,9 @@ interface Transfer {
 
 const REMEMBERED_FAILURES = 64;
 
+/** A transfer may be cut finer than `chunkBytes`, up to this many times as many chunks. */
+export const CHUNK_COUNT_SLACK = 64;
+
 /**
  * Reassembles chunked transfers for one connection, in any order, within bounds. Every failure
  * drops the transfer and says why; later chunks of a dropped transfer are refused, not restarted.
@@ -136,10 +139,10 @@ export class ChunkAssembler {
     if (chunk.totalBytes > maxTotalBytes) {
       return this.fail(id, ErrorCode.PAYLOAD_TOO_LARGE, `transfer ${id} must be at most ${maxTotalBytes} bytes but announced ${chunk.totalBytes}`);
     }
-    // no more chunks than full-size chunks need: tiny chunks cannot multiply per-chunk overhead
-    const mostChunks = Math.ceil(chunk.totalBytes / maxChunkBytes);
+    // tiny chunks must not multiply per-chunk overhead: at most CHUNK_COUNT_SLACK × the full-size count
+    const mostChunks = CHUNK_COUNT_SLACK * Math.ceil(chunk.totalBytes / maxChunkBytes);
     if (chunk.total > mostChunks) {
-      return this.fail(id, ErrorCode.TRANSFER, `transfer ${id} of ${chunk.totalBytes} bytes must have at most ${mostChunks} chunks of up to ${maxChunkBytes} bytes but announced ${chunk.total}`);
+      return this.fail(id, ErrorCode.TRANSFER, `transfer ${id} of ${chunk.totalBytes} bytes may have at most ${mostChunks} chunks (${CHUNK_COUNT_SLACK} × what ${maxChunkBytes}-byte chunks need) but announced ${chunk.total}`);
     }
     let transfer = this.transfers.get(id);
     if (!transfer) {

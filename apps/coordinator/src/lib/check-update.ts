@@ -8,6 +8,10 @@ export interface UpdateExpectations {
   dtype: WireDType;
   limits: Pick<ProtocolLimits, 'maxTensors' | 'maxUpdateBytes'>;
   maxUpdateNorm?: number;
+  /** ‖update − global‖ ≤ this · max(‖global‖, 1) */
+  maxRelativeUpdateNorm?: number;
+  /** Most `numExamples` one update may carry */
+  maxExamples?: number;
 }
 
 const shapeText = (shape: readonly number[]) => `[${shape.join(',')}]`;
@@ -20,6 +24,9 @@ export function checkUpdateTensors(update: Update, expect: UpdateExpectations): 
   const who = `client ${expect.clientId}`;
   const fail = (code: ErrorCode, message: string): ParseResult<ClientUpdate> => ({ ok: false, error: { code, message: `${who} ${message}; update dropped` } });
   const { tensors } = update;
+  if (expect.maxExamples !== undefined && update.numExamples > expect.maxExamples) {
+    return fail(ErrorCode.MALFORMED, `sent numExamples ${update.numExamples}, at most task.data.maxExamples (${expect.maxExamples}) allowed`);
+  }
   if (tensors.length > expect.limits.maxTensors) {
     return fail(ErrorCode.PAYLOAD_TOO_LARGE, `sent ${tensors.length} tensors, at most ${expect.limits.maxTensors} allowed`);
   }
@@ -48,11 +55,24 @@ export function checkUpdateTensors(update: Update, expect: UpdateExpectations): 
     state.set(t.name, { shape: [...t.shape], data });
   }
   const clientUpdate: ClientUpdate = { clientId: expect.clientId, numExamples: update.numExamples, state, metrics: { ...update.metrics } };
-  if (expect.maxUpdateNorm !== undefined) {
+  if (expect.maxUpdateNorm !== undefined || expect.maxRelativeUpdateNorm !== undefined) {
     const norm = updateNorm(clientUpdate, expect.global);
-    if (!(norm <= expect.maxUpdateNorm)) {
+    if (expect.maxUpdateNorm !== undefined && !(norm <= expect.maxUpdateNorm)) {
       return fail(ErrorCode.NORM_BOUND, `sent an update of L2 norm ${norm.toPrecision(4)}, at most ${expect.maxUpdateNorm} allowed`);
+    }
+    if (expect.maxRelativeUpdateNorm !== undefined) {
+      const bound = expect.maxRelativeUpdateNorm * Math.max(stateNorm(expect.global), 1);
+      if (!(norm <= bound)) {
+        return fail(ErrorCode.NORM_BOUND, `sent an update of L2 norm ${norm.toPrecision(4)}, at most ${bound.toPrecision(4)} (${expect.maxRelativeUpdateNorm} × the global state's norm) allowed`);
+      }
     }
   }
   return { ok: true, value: clientUpdate };
+}
+
+/** L2 norm of a whole state, accumulated in float64. */
+function stateNorm(state: TensorMap): number {
+  let sum = 0;
+  for (const t of state.values()) for (let i = 0; i < t.data.length; i++) sum += t.data[i] * t.data[i];
+  return Math.sqrt(sum);
 }

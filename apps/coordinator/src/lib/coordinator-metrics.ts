@@ -17,5 +17,7 @@ export function defineMetrics(): Metrics {
   m.gauge('eval_accuracy', 'Accuracy of the last evaluation.');
   m.gauge('eval_loss', 'Loss of the last evaluation.');
   m.gauge('round_duration_seconds', 'Duration of the last closed round.');
+  m.counter('round_failures_total', 'Selected clients that reported they could not train a round (round:failed), by reason.');
+  m.counter('rounds_refused_total', 'Rounds whose aggregate was refused (non-finite) or failed; the previous global state was kept.');
   return m;
 }

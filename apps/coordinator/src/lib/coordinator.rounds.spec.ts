@@ -3,7 +3,19 @@ import { join } from 'node:path';
 import { ChunkAssembler, decodePayload, encodePayload, encodeTensor, parseRoundStart, sendTransfer, splitTransfer, type RoundStart } from '@fedsnell/protocol';
 import { parseSafetensors } from '@fedsnell/tensor-io';
 import type { Coordinator } from './coordinator';
-import { connected, coordinatorOptions, fakeClient, joinedClient, makeStateDir, nextRoundEnd, startCoordinator, updateFor, waitFor, type FakeClient } from './coordinator.testing';
+import {
+  connected,
+  coordinatorOptions,
+  fakeClient,
+  joinedClient,
+  makeStateDir,
+  nextRoundEnd,
+  readyFor,
+  startCoordinator,
+  updateFor,
+  waitFor,
+  type FakeClient,
+} from './coordinator.testing';
 import type { CoordinatorOptions } from './options';
 
 describe('coordinator rounds', () => {
@@ -227,7 +239,7 @@ describe('coordinator rounds', () => {
       ack(result.ok ? { ok: true } : { ok: false, error: result.error });
     });
     await connected(client);
-    await client.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' } });
+    await client.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' }, ready: readyFor(coordinator) });
     const round = await waitFor(() => starts[0]);
     expect(new Float32Array(round.state[0].data.slice().buffer)[2999]).toBe(2999);
   });

@@ -107,8 +107,13 @@ export async function joinedClient(
   client.on('round:start', (start) => starts.push(start));
   client.on('round:end', (end) => ends.push(end));
   await connected(client);
-  const ack = await client.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' } });
+  const ack = await client.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' }, ready: readyFor(coordinator) });
   return { client, ack, starts, ends };
+}
+
+/** What a client that has the backbone and data of `coordinator`'s task says in `join.ready` or `ready`. */
+export function readyFor(coordinator: Coordinator, examples = 8): { taskId: string; backbone: string; examples: number } {
+  return { taskId: coordinator.task.taskId, backbone: coordinator.task.backbone.sha256, examples };
 }
 
 export function nextRoundEnd(client: FakeClient): Promise<RoundEnd> {

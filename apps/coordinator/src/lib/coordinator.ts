@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import {
+  ByteBudget,
   ChunkAssembler,
   CLIENT_EVENTS,
   createParser,
@@ -13,6 +13,8 @@ import {
   parseChunk,
   parseJoin,
   parseProgress,
+  parseReady,
+  parseRoundFailed,
   parseTask,
   parseUpdate,
   PROTOCOL_VERSION,
@@ -27,6 +29,7 @@ import {
   type ProtocolLimits,
   type RoundStart,
   type Task,
+  type TaskFinished,
 } from '@fedsnell/protocol';
 import { adapterMetadata } from './adapter-metadata';
 import { isAdminPath, serveAdmin, type AdminApi } from './admin-http';
@@ -35,6 +38,8 @@ import { defineMetrics } from './coordinator-metrics';
 import { guard } from './guard';
 import type { ClientSocket, CoordinatorServer } from './socket-types';
 import { bearerToken, tokenMatches } from './auth';
+import { IdentityRegistry, type Principal } from './identity';
+import { peerLogger, safeText } from './logger';
 import { backbonePaths, serveBackbone } from './backbone-http';
 import { CheckpointStore } from './checkpoints';
 import { HistoryStore } from './history';
@@ -42,7 +47,15 @@ import { requestUrl, sendError } from './http-util';
 import { Metrics } from './metrics';
 import { createMonitor, monitorSnellConfig } from './monitor';
 import { createPages } from './pages-http';
-import { resolveRounds, silentLogger, systemClock, type CoordinatorOptions } from './options';
+import {
+  DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
+  DEFAULT_MAX_EXAMPLES,
+  resolveRounds,
+  silentLogger,
+  systemClock,
+  type CoordinatorOptions,
+  type Logger,
+} from './options';
 import { RoundLoop, type LoopState } from './round-loop';
 
 
@@ -74,7 +87,13 @@ export interface ClientRecord {
   lastSeenAt: number;
   accepted: number;
   rejected: number;
+  /** rounds it reported it could not train (round:failed) */
+  failedRounds: number;
   lastProgress: Progress | null;
+  /** backbone verified and data present for the current task (ready event or join field) */
+  ready: boolean;
+  /** usable local examples it reported when it became ready */
+  examples: number | null;
 }
 
 export interface CoordinatorStatus {
@@ -87,6 +106,8 @@ export interface CoordinatorStatus {
   roundsCompleted: number;
   startedAt: number;
   uptimeSeconds: number;
+  /** The summary sent to clients once the last round closed; null until then. */
+  finished: TaskFinished | null;
 }
 
 export interface Coordinator {
@@ -97,6 +118,8 @@ export interface Coordinator {
   start(): CoordinatorStatus;
   pause(): CoordinatorStatus;
   status(): CoordinatorStatus;
+  /** Resolves with the summary when the task ran its last round (never, if it is closed first). */
+  readonly finished: Promise<TaskFinished>;
   close(): Promise<void>;
 }
 
@@ -120,6 +143,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const paths = backbonePaths(backbone.sha256);
   const task: Task = {
     ...options.task,
+    // every task bounds the weight one client can carry
+    data: { ...options.task.data, maxExamples: options.task.data.maxExamples ?? DEFAULT_MAX_EXAMPLES },
     backbone: {
       sha256: backbone.sha256,
       url: paths.weights,
@@ -135,6 +160,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const clients = new Map<string, ClientRecord>();
   const sockets = new Map<string, ClientSocket>();
   const startedAt = clock.now();
+  const identities = new IdentityRegistry({ sharedTokens: options.tokens.client, clientTokens: options.clientTokens, stateDir: options.stateDir });
+  await identities.load();
+  const maxConnectionsPerToken = options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN;
+  const maxDepartedClients = options.maxDepartedClients ?? 1000;
+  const connectionsOf = new Map<Principal, number>();
+  const principalOfSocket = new WeakMap<ClientSocket, Principal>();
+  const chunkBudget = new ByteBudget(limits.maxBufferedBytes);
+  let finishedSummary: TaskFinished | null = null;
+  let resolveFinished!: (summary: TaskFinished) => void;
+  const finished = new Promise<TaskFinished>((resolve) => (resolveFinished = resolve));
 
   const checkpoints = new CheckpointStore(options.stateDir, (round, state) => adapterMetadata(task, options.strategy.name, round, state), logger);
   await checkpoints.init();
@@ -190,8 +225,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     roundRng: options.roundRng,
     logger,
     resume: latest ? { round: latest.info.round, global: latest.state, checkpointed: true } : { round: 0, global: options.initialState, checkpointed: false },
+    maxExamples: task.data.maxExamples,
     transport: {
-      joinedClients: () => [...clients.values()].filter((c) => c.joined && c.connected).map((c) => c.clientId),
+      joinedClients: () => [...clients.values()].filter((c) => c.joined && c.connected && c.ready).map((c) => c.clientId),
+      isConnected: (id) => clients.get(id)?.connected === true,
       announce: (ids, start) => {
         metrics.set('round', start.round);
         for (const id of ids) {
@@ -203,9 +240,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         io.to(JOINED_ROOM).emit('round:end', end);
       },
     },
+    onFinished: (summary) => {
+      finishedSummary = summary;
+      logger.info('task finished', { taskId: summary.taskId, roundsCompleted: summary.roundsCompleted, lastRound: summary.lastRound, accuracy: summary.metrics.accuracy });
+      io.to(JOINED_ROOM).emit('task:finished', summary);
+      resolveFinished(summary);
+    },
     onRoundClosed: (record) => {
       monitor.roundClosed(record.round);
       metrics.inc('rounds_completed_total');
+      if (record.status === 'failed') metrics.inc('rounds_refused_total');
       metrics.set('round_duration_seconds', ((record.closedAt ?? record.startedAt) - record.startedAt) / 1000);
       if (record.metrics.accuracy !== undefined) metrics.set('eval_accuracy', record.metrics.accuracy);
       if (record.metrics.loss !== undefined) metrics.set('eval_loss', record.metrics.loss);
@@ -228,16 +272,31 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   });
   const pages = createPages(logger);
 
+  const handshakeLog = peerLogger(logger, () => clock.now());
   io.use((socket, next) => {
-    const auth = parseAuth(socket.handshake.auth);
+    const raw: unknown = socket.handshake.auth;
     const refuse = (error: ProtocolError) => {
       metrics.inc('auth_failures_total');
-      logger.warn('handshake refused', { code: error.code, address: socket.handshake.address });
+      handshakeLog.warn('handshake refused', { code: error.code, reason: error.message, address: socket.handshake.address });
       next(Object.assign(new Error(error.message), { data: error }));
     };
+    // no auth map, or one without a token, is a missing token: UNAUTHORIZED (PROTOCOL.md section 2)
+    const hasToken = typeof raw === 'object' && raw !== null && 'token' in raw && (raw as { token: unknown }).token !== undefined;
+    if (!hasToken) return refuse({ code: ErrorCode.UNAUTHORIZED, message: 'auth.token is missing: connect with auth = {token}' });
+    const auth = parseAuth(raw);
     if (!auth.ok) return refuse(auth.error);
-    if (!tokenMatches(auth.value.token, options.tokens.client)) return refuse({ code: ErrorCode.UNAUTHORIZED, message: 'auth.token is not a valid client token' });
-    socket.data.clientId = auth.value.clientId ?? `c-${randomBytes(6).toString('hex')}`;
+    const identity = identities.authenticate(auth.value.token, auth.value.clientId, clock.now());
+    if (!identity.ok) return refuse(identity.error);
+    const held = connectionsOf.get(identity.principal) ?? 0;
+    // a reconnect of a connected id replaces its older connection, so it does not count twice
+    const replacing = sockets.has(identity.clientId) ? 1 : 0;
+    if (held - replacing >= maxConnectionsPerToken) {
+      identities.release(identity.clientId);
+      return refuse({ code: ErrorCode.TOO_MANY_CONNECTIONS, message: `this token already holds ${held} connections, at most ${maxConnectionsPerToken} allowed` });
+    }
+    connectionsOf.set(identity.principal, held + 1);
+    principalOfSocket.set(socket, identity.principal);
+    socket.data.clientId = identity.clientId;
     socket.data.joined = false;
     next();
   });
@@ -265,14 +324,17 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 
   function setUpSocket(socket: ClientSocket): void {
     const clientId = socket.data.clientId;
+    const principal = principalOfSocket.get(socket) ?? '';
+    // everything this peer can make the coordinator log is rate-limited, escaped and cut
+    const log: Logger = peerLogger(logger, () => clock.now(), { clientId });
     const previous = sockets.get(clientId);
     if (previous && previous.id !== socket.id) {
-      logger.warn('client id reconnected; dropping the older connection', { clientId });
+      log.warn('client id reconnected; dropping the older connection', { clientId });
       previous.disconnect(true);
     }
     sockets.set(clientId, socket);
     const record = clients.get(clientId) ?? newRecord(clientId);
-    Object.assign(record, { connected: true, joined: false, lastSeenAt: clock.now() });
+    Object.assign(record, { connected: true, joined: false, ready: false, lastSeenAt: clock.now() });
     clients.set(clientId, record);
     updateClientGauges();
     const assembler = new ChunkAssembler({
@@ -280,28 +342,43 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       maxChunkBytes: limits.chunkBytes,
       maxConcurrentTransfers: limits.maxConcurrentTransfers,
       timeoutMs: limits.chunkTimeoutMs,
+      maxBufferedBytes: limits.maxConnectionBufferBytes,
+      budget: chunkBudget,
       onTimeout: (_id, error) => emitError(socket, error),
     });
 
-    guard(socket, 'join', (request, ack) => ack(handleJoin(socket, record, request)));
-    guard(socket, 'update', (payload, ack) => ack(handleUpdate(record, payload)));
+    guard(socket, 'join', (request, ack) => ack(handleJoin(socket, record, request, log)));
+    guard(socket, 'update', (payload, ack) => ack(handleUpdate(record, payload, log)));
+    guard(socket, 'ready', (payload, ack) => ack(handleReady(record, payload, log)));
+    guard(socket, 'round:failed', (payload, ack) => {
+      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'round:failed before a successful join' }, log));
+      const failed = parseRoundFailed(payload);
+      if (!failed.ok) return ack(reject(record, failed.error, log));
+      const answer = loop.fail(record.clientId, failed.value);
+      if (!answer.ok) return ack(reject(record, answer.error, log));
+      record.failedRounds++;
+      record.lastSeenAt = clock.now();
+      metrics.inc('round_failures_total', { reason: failed.value.reason });
+      log.warn('client cannot train this round', { clientId, round: failed.value.round, reason: failed.value.reason, message: failed.value.message });
+      ack(answer);
+    });
     guard(socket, 'chunk', async (payload, ack) => {
-      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'chunk before a successful join' }));
+      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'chunk before a successful join' }, log));
       const chunk = parseChunk(payload);
-      if (!chunk.ok) return ack(reject(record, chunk.error));
+      if (!chunk.ok) return ack(reject(record, chunk.error, log));
       if (chunk.value.event !== 'update') {
-        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunk.event must be 'update' from a client but got ${JSON.stringify(chunk.value.event)}` }));
+        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunk.event must be 'update' from a client but got ${JSON.stringify(chunk.value.event)}` }, log));
       }
       const result = await assembler.add(chunk.value);
-      if (!result.ok) return ack(reject(record, result.error));
+      if (!result.ok) return ack(reject(record, result.error, log));
       if (!result.done) return ack({ ok: true });
       let payloadValue: unknown;
       try {
         payloadValue = decodePayload(result.bytes);
       } catch (error) {
-        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunked update must be one msgpack value but decoding failed: ${(error as Error).message}` }));
+        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunked update must be one msgpack value but decoding failed: ${(error as Error).message}` }, log));
       }
-      ack(handleUpdate(record, payloadValue));
+      ack(handleUpdate(record, payloadValue, log));
     });
     guard(socket, 'progress', (payload) => {
       const progress = parseProgress(payload);
@@ -311,41 +388,79 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     });
     guard(socket, 'malformed', (report) => {
       const parsed = protocolErrorSchema.safeParse(report);
-      const error = parsed.success ? parsed.data : { code: ErrorCode.MALFORMED, message: 'malformed packet' };
-      logger.warn('malformed packet', { clientId, code: error.code, reason: error.message });
+      // a peer may send this event itself: what it says is cut, escaped and rate-limited before logging
+      const error = parsed.success ? { code: parsed.data.code, message: safeText(parsed.data.message) } : { code: ErrorCode.MALFORMED, message: 'malformed packet' };
+      log.warn('malformed packet', { clientId, code: error.code, reason: error.message });
       emitError(socket, error);
     });
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
       const error = { code: ErrorCode.UNKNOWN_EVENT, message: `event ${JSON.stringify(String(event)).slice(0, 80)} is not part of protocol version ${PROTOCOL_VERSION}` };
       metrics.inc('unknown_events_total');
-      logger.warn('unknown event', { clientId, event: String(event).slice(0, 80) });
+      log.warn('unknown event', { clientId, event: String(event).slice(0, 80) });
       const ack = args[args.length - 1];
       if (typeof ack === 'function') ack({ ok: false, error });
       emitError(socket, error);
     });
     socket.on('disconnect', (reason) => {
       assembler.dispose();
+      const held = (connectionsOf.get(principal) ?? 1) - 1;
+      if (held > 0) connectionsOf.set(principal, held);
+      else connectionsOf.delete(principal);
       if (sockets.get(clientId) === socket) {
         sockets.delete(clientId);
         record.connected = false;
         record.joined = false;
+        record.ready = false;
+        if (record.joinedAt === null) identities.release(clientId);
+        loop.clientLeft(clientId);
       }
       record.lastSeenAt = clock.now();
+      forgetDeparted();
       updateClientGauges();
-      logger.info('client disconnected', { clientId, reason });
+      log.info('client disconnected', { clientId, reason });
     });
   }
 
-  function handleJoin(socket: ClientSocket, record: ClientRecord, payload: unknown): JoinAck {
+  /** Records of departed clients: never-joined ones go at once, the rest beyond maxDepartedClients oldest first. */
+  function forgetDeparted(): void {
+    const departed = [...clients.values()].filter((c) => !c.connected);
+    for (const c of departed) if (c.joinedAt === null && c.accepted === 0 && c.rejected === 0) clients.delete(c.clientId);
+    const kept = departed.filter((c) => clients.has(c.clientId));
+    if (kept.length <= maxDepartedClients) return;
+    kept.sort((a, b) => a.lastSeenAt - b.lastSeenAt);
+    for (const c of kept.slice(0, kept.length - maxDepartedClients)) clients.delete(c.clientId);
+  }
+
+  /** The client is ready for the current task: it may be sampled from now on. */
+  function handleReady(record: ClientRecord, payload: unknown, log: Logger): Ack {
+    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'ready before a successful join' }, log);
+    const ready = parseReady(payload);
+    if (!ready.ok) return reject(record, ready.error, log);
+    const problem = readyProblem(ready.value.taskId, ready.value.backbone);
+    if (problem) return reject(record, problem, log);
+    const wasReady = record.ready;
+    Object.assign(record, { ready: true, examples: ready.value.examples, lastSeenAt: clock.now() });
+    if (!wasReady) log.info('client ready', { clientId: record.clientId, examples: ready.value.examples });
+    loop.wake();
+    return { ok: true };
+  }
+
+  function readyProblem(taskId: string, sha256: string): ProtocolError | null {
+    if (taskId !== task.taskId) return { code: ErrorCode.WRONG_TASK, message: `ready.taskId must be the current task ${task.taskId} but got ${taskId}` };
+    if (sha256 !== task.backbone.sha256) return { code: ErrorCode.WRONG_TASK, message: `ready.backbone must be the task's backbone ${task.backbone.sha256} but got ${sha256}` };
+    return null;
+  }
+
+  function handleJoin(socket: ClientSocket, record: ClientRecord, payload: unknown, log: Logger): JoinAck {
     const join = parseJoin(payload);
     if (!join.ok) {
-      reject(record, join.error);
+      reject(record, join.error, log);
       return { ok: false, error: join.error };
     }
     if (!SUPPORTED_VERSIONS.includes(join.value.protocolVersion)) {
       const error = { code: ErrorCode.PROTOCOL_VERSION, message: `join.protocolVersion must be one of ${SUPPORTED_VERSIONS.join(', ')} but got ${join.value.protocolVersion}` };
-      reject(record, error);
+      reject(record, error, log);
       // after the ack is flushed: a client that cannot speak our version has nothing more to say
       clock.setTimeout(() => socket.disconnect(true), 0);
       return { ok: false, error, supportedVersions: [...SUPPORTED_VERSIONS] };
@@ -363,10 +478,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     socket.data.platform = join.value.capabilities.platform;
     socket.data.backend = join.value.capabilities.backend;
     void socket.join(JOINED_ROOM);
+    identities.confirm(record.clientId);
+    const ready = join.value.ready;
+    if (ready && !readyProblem(ready.taskId, ready.backbone)) Object.assign(record, { ready: true, examples: ready.examples });
     updateClientGauges();
-    logger.info('client joined', { clientId: record.clientId, platform: record.platform, backend: record.backend, resume: join.value.resume?.lastRound ?? null });
+    log.info('client joined', { clientId: record.clientId, platform: record.platform, backend: record.backend, resume: join.value.resume?.lastRound ?? null, ready: record.ready });
     const pending = loop.pendingStartFor(record.clientId);
     if (pending) clock.setTimeout(() => sendRoundStart(socket, pending), 0);
+    const summary = finishedSummary;
+    if (summary) clock.setTimeout(() => socket.emit('task:finished', summary), 0);
     loop.wake();
     return {
       ok: true,
@@ -378,25 +498,25 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     };
   }
 
-  function handleUpdate(record: ClientRecord, payload: unknown): Ack {
+  function handleUpdate(record: ClientRecord, payload: unknown, log: Logger): Ack {
     record.lastSeenAt = clock.now();
-    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'update before a successful join' });
+    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'update before a successful join' }, log);
     const update = parseUpdate(payload);
-    if (!update.ok) return reject(record, update.error);
+    if (!update.ok) return reject(record, update.error, log);
     const ack = loop.submit(record.clientId, update.value);
-    if (!ack.ok) return reject(record, ack.error);
+    if (!ack.ok) return reject(record, ack.error, log);
     record.accepted++;
     monitor.outcome(record.clientId, update.value.round);
     metrics.inc('updates_accepted_total');
-    logger.info('update accepted', { clientId: record.clientId, round: update.value.round, numExamples: update.value.numExamples });
+    log.info('update accepted', { clientId: record.clientId, round: update.value.round, numExamples: update.value.numExamples });
     return ack;
   }
 
-  function reject(record: ClientRecord, error: ProtocolError): Ack {
+  function reject(record: ClientRecord, error: ProtocolError, log: Logger): Ack {
     record.rejected++;
     monitor.outcome(record.clientId, loop.currentRound, error);
     metrics.inc('updates_rejected_total', { code: error.code });
-    logger.warn('client message refused', { clientId: record.clientId, code: error.code, reason: error.message });
+    log.warn('client message refused', { clientId: record.clientId, code: error.code, reason: error.message });
     return { ok: false, error };
   }
 
@@ -440,6 +560,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       roundsCompleted: history.list().length,
       startedAt,
       uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
+      finished: finishedSummary,
     };
   }
 
@@ -498,11 +619,13 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     start,
     pause,
     status,
+    finished,
     close: async () => {
       monitor.close();
       await loop.close();
       // io.close() also closes the http server; it resolves once both are down
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await identities.flush();
     },
   };
 }
@@ -512,7 +635,21 @@ function sendHttpError(res: ServerResponse, status: number, code: ErrorCode, mes
 }
 
 function newRecord(clientId: string): ClientRecord {
-  return { clientId, connected: true, joined: false, platform: null, backend: null, joinedAt: null, lastSeenAt: 0, accepted: 0, rejected: 0, lastProgress: null };
+  return {
+    clientId,
+    connected: true,
+    joined: false,
+    platform: null,
+    backend: null,
+    joinedAt: null,
+    lastSeenAt: 0,
+    accepted: 0,
+    rejected: 0,
+    failedRounds: 0,
+    lastProgress: null,
+    ready: false,
+    examples: null,
+  };
 }
 
 function wireLimits(limits: ProtocolLimits) {

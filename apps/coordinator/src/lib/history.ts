@@ -11,6 +11,10 @@ export interface RoundRecord {
   /** how many of `updates` were discounted updates of earlier rounds */
   staleUpdates?: number;
   rejected: number;
+  /** selected clients that reported they could not train the round (round:failed) */
+  failed?: number;
+  /** why the round did not aggregate, when the server refused or failed (e.g. a non-finite aggregate) */
+  reason?: string;
   startedAt: number;
   closedAt: number | null;
   metrics: Record<string, number>;

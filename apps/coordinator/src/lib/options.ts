@@ -50,6 +50,16 @@ export interface RoundOptions {
   /** L2 bound on `update − global` over all tensors; absent means unbounded. */
   maxUpdateNorm?: number;
   /**
+   * L2 bound on `update − global` relative to the global state: ‖update − global‖ ≤ this ·
+   * max(‖global‖, 1). Absent means unbounded; the sample tasks set it.
+   */
+  maxRelativeUpdateNorm?: number;
+  /**
+   * How long a selected client that lost its connection may take to come back before the round
+   * gives up on it (and closes early when minReplies is then out of reach).
+   */
+  reconnectGraceMs?: number;
+  /**
    * Accept updates for a round up to `maxStaleness` rounds older than the open one instead of
    * refusing them (STALE): the update's change against the state its round started from is applied
    * to the open round's state and weighted by numExamples · discount^staleness. Absent: refuse.
@@ -66,7 +76,14 @@ export const DEFAULT_ROUNDS: Readonly<RoundOptions> = Object.freeze({
   roundTimeoutMs: 10 * 60_000,
   waitForClientsMs: 30_000,
   totalRounds: 10,
+  reconnectGraceMs: 10_000,
 });
+
+/** Most examples one update may count (task.data.maxExamples) when the task does not say. */
+export const DEFAULT_MAX_EXAMPLES = 100_000;
+
+/** Connections one token may hold at once when the options do not say. */
+export const DEFAULT_MAX_CONNECTIONS_PER_TOKEN = 64;
 
 export interface BackboneSource {
   /** sha256 of model.safetensors (checked at start). */
@@ -121,6 +138,12 @@ export interface CoordinatorOptions {
   autoStart?: boolean;
   /** Also require a client token for the backbone files. */
   protectBackbone?: boolean;
+  /** Per-device tokens (token → the one client id it may use), e.g. from `--tokens-file`. */
+  clientTokens?: ReadonlyMap<string, string>;
+  /** Connections one token may hold at once (default 64). */
+  maxConnectionsPerToken?: number;
+  /** Records of departed clients kept for `/api/clients` (the oldest are forgotten; default 1000). */
+  maxDepartedClients?: number;
 }
 
 export function resolveRounds(partial: Partial<RoundOptions> = {}): RoundOptions {
@@ -130,8 +153,9 @@ export function resolveRounds(partial: Partial<RoundOptions> = {}): RoundOptions
   for (const key of ['minClients', 'maxClients', 'minReplies', 'totalRounds'] as const) {
     if (!Number.isSafeInteger(r[key]) || r[key] < 1) throw new Error(`rounds.${key} passed to ${where} must be a positive integer but got ${r[key]}`);
   }
-  for (const key of ['graceMs', 'roundTimeoutMs', 'waitForClientsMs'] as const) {
-    if (!Number.isFinite(r[key]) || r[key] < 0) throw new Error(`rounds.${key} passed to ${where} must be a non-negative number of ms but got ${r[key]}`);
+  for (const key of ['graceMs', 'roundTimeoutMs', 'waitForClientsMs', 'reconnectGraceMs'] as const) {
+    const value = r[key] ?? 0;
+    if (!Number.isFinite(value) || value < 0) throw new Error(`rounds.${key} passed to ${where} must be a non-negative number of ms but got ${r[key]}`);
   }
   if (r.maxClients < r.minClients) throw new Error(`rounds.maxClients passed to ${where} must be at least minClients (${r.minClients}) but got ${r.maxClients}`);
   if (r.minReplies > r.maxClients) throw new Error(`rounds.minReplies passed to ${where} must be at most maxClients (${r.maxClients}) but got ${r.minReplies}`);
@@ -141,6 +165,9 @@ export function resolveRounds(partial: Partial<RoundOptions> = {}): RoundOptions
       throw new Error(`rounds.staleUpdates.maxStaleness passed to ${where} must be a positive integer but got ${maxStaleness}`);
     }
     if (!(discount > 0 && discount <= 1)) throw new Error(`rounds.staleUpdates.discount passed to ${where} must be in (0, 1] but got ${discount}`);
+  }
+  if (r.maxRelativeUpdateNorm !== undefined && !(r.maxRelativeUpdateNorm > 0 && Number.isFinite(r.maxRelativeUpdateNorm))) {
+    throw new Error(`rounds.maxRelativeUpdateNorm passed to ${where} must be a positive number but got ${r.maxRelativeUpdateNorm}`);
   }
   if (r.maxUpdateNorm !== undefined && !(r.maxUpdateNorm > 0)) {
     throw new Error(`rounds.maxUpdateNorm passed to ${where} must be a positive number but got ${r.maxUpdateNorm}`);

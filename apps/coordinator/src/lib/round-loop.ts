@@ -1,4 +1,15 @@
-import { encodeTensor, ErrorCode, type Ack, type ProtocolLimits, type RoundEnd, type RoundStart, type Update, type WireDType } from '@fedsnell/protocol';
+import {
+  encodeTensor,
+  ErrorCode,
+  type Ack,
+  type ProtocolLimits,
+  type RoundEnd,
+  type RoundFailed,
+  type RoundStart,
+  type TaskFinished,
+  type Update,
+  type WireDType,
+} from '@fedsnell/protocol';
 import type { AggregationResult, ClientUpdate, Strategy } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { checkUpdateTensors } from './check-update';
@@ -12,8 +23,10 @@ export type LoopState = 'idle' | 'running' | 'paused' | 'finished' | 'closed';
 
 /** What the loop needs from the transport; it never touches sockets itself. */
 export interface RoundTransport {
-  /** Ids of clients that are joined and connected now. */
+  /** Ids of clients that are joined, connected and ready now: the ones that may be sampled. */
   joinedClients(): string[];
+  /** Whether a client has a connection now (a selected client without one may still reconnect). */
+  isConnected?(clientId: string): boolean;
   announce(clientIds: readonly string[], start: RoundStart): void;
   finish(end: RoundEnd): void;
 }
@@ -37,6 +50,10 @@ export interface RoundLoopOptions {
   /** Round to run next and the global state it starts from (from the latest checkpoint). */
   resume: { round: number; global: TensorMap; checkpointed: boolean };
   onRoundClosed?: (record: RoundRecord) => void;
+  /** The last round closed: the task is done. */
+  onFinished?: (summary: TaskFinished) => void;
+  /** Most `numExamples` one update may carry (task.data.maxExamples). */
+  maxExamples?: number;
 }
 
 interface NamedTensorLike {
@@ -49,11 +66,22 @@ interface OpenRound {
   accepted: Map<string, ClientUpdate>;
   /** discounted updates of earlier rounds, already moved into this round's frame */
   stale: Map<string, ClientUpdate>;
+  /** selected clients that said they cannot deliver (round:failed) */
+  failed: Set<string>;
   rejected: number;
   startedAt: number;
   closed: boolean;
   close: () => void;
   timers: unknown[];
+}
+
+/** `name[index]=value` of the first NaN or ±Infinity in `state`, or null. */
+function firstNonFinite(state: TensorMap): string | null {
+  for (const [name, t] of state) {
+    const data = (t as NamedTensorLike).data;
+    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return `${name}[${i}]=${data[i]}`;
+  }
+  return null;
 }
 
 /**
@@ -178,19 +206,66 @@ export class RoundLoop {
       return refuse(ErrorCode.LATE, `update for round ${update.round} arrived after the round closed`);
     }
     if (!open.selected.has(clientId)) return refuse(ErrorCode.NOT_SELECTED, `client ${clientId} was not selected for round ${update.round}`);
-    if (open.accepted.has(clientId)) return refuse(ErrorCode.DUPLICATE, `client ${clientId} already sent its update for round ${update.round}`);
+    if (open.accepted.has(clientId) || open.failed.has(clientId)) {
+      return refuse(ErrorCode.DUPLICATE, `client ${clientId} already ${open.failed.has(clientId) ? 'reported a failure' : 'sent its update'} for round ${update.round}`);
+    }
     const checked = checkUpdateTensors(update, {
       clientId,
       global: this.global,
       dtype: this.o.dtype,
       limits: this.o.limits,
       maxUpdateNorm: this.o.rounds.maxUpdateNorm,
+      maxRelativeUpdateNorm: this.o.rounds.maxRelativeUpdateNorm,
+      maxExamples: this.o.maxExamples,
     });
     if (!checked.ok) return refuse(checked.error.code, checked.error.message);
     open.accepted.set(clientId, checked.value);
     this.recent.get(update.round)?.delivered.add(clientId);
     this.maybeClose(open);
     return { ok: true };
+  }
+
+  /**
+   * A selected client cannot deliver this round (round:failed): it is counted and no longer waited
+   * for; the round closes at once if the others cannot reach minReplies.
+   */
+  fail(clientId: string, failed: RoundFailed): Ack {
+    const refuse = (code: ErrorCode, message: string): Ack => ({ ok: false, error: { code, message } });
+    if (failed.taskId !== this.o.taskId) return refuse(ErrorCode.WRONG_TASK, `roundFailed.taskId must be the current task ${this.o.taskId} but got ${failed.taskId}`);
+    const latest = this.latestStarted;
+    if (latest === null || failed.round > latest) return refuse(ErrorCode.WRONG_ROUND, `roundFailed.round must be a round that has started (latest: ${latest ?? 'none'}) but got ${failed.round}`);
+    if (failed.round < latest) return refuse(ErrorCode.STALE, `roundFailed.round ${failed.round} is stale: round ${latest} is the latest`);
+    const open = this.open;
+    if (!open || open.closed) return refuse(ErrorCode.LATE, `round ${failed.round} already closed`);
+    if (!open.selected.has(clientId)) return refuse(ErrorCode.NOT_SELECTED, `client ${clientId} was not selected for round ${failed.round}`);
+    if (open.accepted.has(clientId) || open.failed.has(clientId)) return refuse(ErrorCode.DUPLICATE, `client ${clientId} already answered round ${failed.round}`);
+    open.failed.add(clientId);
+    this.checkReachable(open);
+    return { ok: true };
+  }
+
+  /**
+   * A client's connection went. If it was selected and has not answered, the round closes once
+   * `reconnectGraceMs` has passed without it coming back and the others cannot reach minReplies.
+   */
+  clientLeft(clientId: string): void {
+    const open = this.open;
+    if (!open || open.closed || !open.selected.has(clientId) || open.accepted.has(clientId)) return;
+    const grace = this.o.rounds.reconnectGraceMs ?? 0;
+    if (grace === 0) return this.checkReachable(open);
+    open.timers.push(this.o.clock.setTimeout(() => this.checkReachable(open), grace));
+  }
+
+  /** Closes the round when every selected client answered, or when minReplies is out of reach. */
+  private checkReachable(open: OpenRound): void {
+    if (open.closed) return;
+    const isConnected = this.o.transport.isConnected?.bind(this.o.transport) ?? (() => true);
+    let pending = 0;
+    for (const id of open.selected) if (!open.accepted.has(id) && !open.failed.has(id) && isConnected(id)) pending++;
+    if (pending === 0 || open.accepted.size + pending < this.neededReplies(open)) {
+      this.o.logger.info('round closes early', { round: open.start.round, accepted: open.accepted.size, failed: open.failed.size, stillExpected: pending });
+      open.close();
+    }
   }
 
   /** Start state, selection and deliveries of the last rounds, for discounted stale updates. */
@@ -219,6 +294,8 @@ export class RoundLoop {
       dtype: this.o.dtype,
       limits: this.o.limits,
       maxUpdateNorm: this.o.rounds.maxUpdateNorm,
+      maxRelativeUpdateNorm: this.o.rounds.maxRelativeUpdateNorm,
+      maxExamples: this.o.maxExamples,
     });
     if (!checked.ok) return refuse(checked.error.code, checked.error.message);
     const moved: TensorMap = new Map();
@@ -236,7 +313,15 @@ export class RoundLoop {
     while (this.state === 'running') {
       if (this.round >= this.o.rounds.totalRounds) {
         this.state = 'finished';
-        this.o.logger.info('all rounds done', { rounds: this.round });
+        const last = this.o.history.list().at(-1);
+        const summary: TaskFinished = {
+          taskId: this.o.taskId,
+          roundsCompleted: this.o.history.list().length,
+          lastRound: last?.round ?? null,
+          metrics: { ...(last?.metrics ?? {}) },
+        };
+        this.o.logger.info('task finished: all rounds done', { rounds: this.round, roundsCompleted: summary.roundsCompleted, accuracy: summary.metrics.accuracy });
+        this.o.onFinished?.(summary);
         break;
       }
       const joined = this.o.transport.joinedClients();
@@ -287,7 +372,7 @@ export class RoundLoop {
     const closed = new Promise<void>((resolve) => (close = resolve));
     this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set() });
     for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), stale: new Map(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), stale: new Map(), failed: new Set(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
@@ -306,7 +391,7 @@ export class RoundLoop {
 
   private maybeClose(open: OpenRound): void {
     const { rounds, clock } = this.o;
-    if (open.accepted.size >= open.selected.size) return open.close();
+    if (open.accepted.size + open.failed.size >= open.selected.size) return open.close();
     if (open.accepted.size === this.neededReplies(open)) open.timers.push(clock.setTimeout(open.close, rounds.graceMs));
   }
 
@@ -324,12 +409,19 @@ export class RoundLoop {
     let metrics: Record<string, number> = {};
     let gaps: Record<string, number> | undefined;
     let sparseDeltas: AggregationResult['sparseDeltas'];
+    let reason: string | undefined;
     if (this.state === 'closed') {
       status = 'cancelled';
     } else if (fresh.length >= this.neededReplies(open)) {
       try {
         const result = await this.o.strategy.aggregate({ round, global: this.global, rng: this.rngOf(round) }, updates);
-        if (result) {
+        const bad = result ? firstNonFinite(result.state) : null;
+        if (result && bad) {
+          // one NaN or Infinity would poison every later round: refuse the result, keep the state
+          status = 'failed';
+          reason = `aggregate is non-finite (${bad}); previous global state kept`;
+          logger.error('aggregate refused; previous global state kept', { round, reason: bad });
+        } else if (result) {
           this.global = result.state;
           gaps = result.gaps ?? this.o.measureGaps?.(updates, result.state);
           sparseDeltas = result.sparseDeltas;
@@ -337,6 +429,7 @@ export class RoundLoop {
         }
       } catch (error) {
         status = 'failed';
+        reason = `aggregation failed: ${(error as Error).message}`;
         logger.error('aggregation failed; previous global state kept', { round, reason: (error as Error).message });
       }
       if (status === 'aggregated') {
@@ -358,6 +451,8 @@ export class RoundLoop {
       updates: updates.length,
       ...(open.stale.size ? { staleUpdates: open.stale.size } : {}),
       rejected: open.rejected,
+      ...(open.failed.size ? { failed: open.failed.size } : {}),
+      ...(reason ? { reason } : {}),
       startedAt: open.startedAt,
       closedAt: this.o.clock.now(),
       metrics,
