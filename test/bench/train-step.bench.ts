@@ -1,6 +1,6 @@
 /**
  * Training-step benchmark: images/s and peak tensor memory of one optimizer step (forward + backward
- * + AdamW, as trainLocal runs it) for SNELL, LoRA, full fine-tuning and mask-based sparse tuning, per
+ * + AdamW, as train() runs it) for SNELL, LoRA, full fine-tuning and mask-based sparse tuning, per
  * backend, with a PyTorch CPU baseline and the share of merge+quantile in the SNELL step.
  *
  *   npx tsx --tsconfig tsconfig.base.json test/bench/train-step.bench.ts [--quick] [--batch N] [--steps N]
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, loadAverageAtStart: os.loadavg().map(round3) },
     settings: {
       quick: args.quick,
-      checkpoint: args.checkpoint.map((c) => (c ? 'per-block gradient checkpointing (forward option checkpoint: true)' : 'none (as trainLocal runs today)')),
+      checkpoint: args.checkpoint.map((c) => (c ? 'per-block gradient checkpointing (forward option checkpoint: true)' : 'none (as train() runs today)')),
       batch: args.batch,
       warmupSteps: args.warmup,
       measuredSteps: args.steps,
@@ -219,9 +219,9 @@ async function main(): Promise<void> {
       snellHeads: 2,
       classes: 10,
       regularisation: args.regularisation
-        ? 'adapter dropout 0.1, drop-path 0.1 (trainLocal defaults; they apply to SNELL/LoRA adapter branches only)'
+        ? 'adapter dropout 0.1, drop-path 0.1 (train() defaults; they apply to SNELL/LoRA adapter branches only)'
         : 'adapter dropout 0, drop-path 0 (--no-regularisation)',
-      optimizer: 'AdamW from @fedsnell/train, β 0.9/0.999 eps 1e-8 wd 1e-4 (trainLocal defaults)',
+      optimizer: 'AdamW from @fedsnell/train, β 0.9/0.999 eps 1e-8 wd 1e-4 (train() defaults)',
     },
     weights: 'seeded random tensors of the right shapes, made in the bench (a speed benchmark needs no pretrained weights); input: seeded random images',
     configs: Object.fromEntries(specs.map((s) => [s.name, configJson(s)['model_args']])),

@@ -91,6 +91,6 @@ function decodeCost(spec: BenchModelSpec, n: number, stepMs: number): Record<str
   return {
     batchDecodeMs: Math.round(ms),
     shareOfOneWorkerStep: round3(ms / stepMs),
-    note: 'trainLocalParallel loads the next batch on the main thread while the workers compute, so decoding overlaps the step; a decode worker is only worth it when this share approaches 1',
+    note: '`train` with workers loads the next batch on the main thread while the workers compute, so decoding overlaps the step; a decode worker is only worth it when this share approaches 1',
   };
 }

@@ -35,7 +35,7 @@ export interface TrainStep {
 }
 
 /**
- * One optimizer step exactly as trainLocal runs it: variableGrads over forward + softmax
+ * One optimizer step exactly as train() runs it: variableGrads over forward + softmax
  * cross-entropy (adapter dropout / drop-path at the trainer defaults), then AdamW.step. Returns the loss.
  */
 export function createTrainStep(

@@ -7,7 +7,7 @@
  *       [--methods snell,lora,full] [--checkpoint off|on|both] [--batch 4] [--steps 2] [--top 15]
  *       [--no-profile] [--no-regularisation] [--backend wasm|cpu]
  *
- * Prints one JSON object on stdout. Not a jest test. The step is the one trainLocal runs:
+ * Prints one JSON object on stdout. Not a jest test. The step is the one train() runs:
  * variableGrads(softmax cross-entropy of model.forward with the trainables) and AdamW.step.
  */
 import * as os from 'node:os';

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
 import { createNodeClient, type ClientEvent } from '@fedsnell/client-node';
-import { defaultWorkerCount, parseBackendChoice, type BackendChoice } from '@fedsnell/train';
+import { parseBackendChoice, type BackendChoice } from '@fedsnell/train';
+import { resolveWorkers } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { progressBar } from '../lib/progress';
 
@@ -48,8 +49,12 @@ async function runClient(opts: ClientOpts): Promise<void> {
   if (opts.clientId !== undefined && !CLIENT_ID.test(opts.clientId)) {
     throw new CliError(`--client-id must be 1 to 128 characters from [A-Za-z0-9_.:-] but got '${opts.clientId}'`);
   }
-  const workers = opts.workers === 'auto' ? defaultWorkerCount() : Number(opts.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers must be auto or an integer in [1, 64] but got '${opts.workers}'`);
+  let workers: number;
+  try {
+    workers = resolveWorkers(opts.workers, '--workers');
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
   if (workers > 1 && backend === 'auto') backend = 'wasm';
   const data = resolve(opts.data);
   if (!(await stat(data).catch(() => undefined))?.isDirectory()) throw new CliError(`--data must be an ImageFolder directory but ${data} is not one`);

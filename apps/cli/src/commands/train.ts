@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
-import { defaultWorkerCount, evaluate, resolveTrainerConfig, trainLocal, trainLocalParallel, type EvalResult, type TrainOptions } from '@fedsnell/train';
+import { evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
+import { resolveWorkers, train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { loadBackbone, openData, selectBackend } from '../lib/load';
 import { progressBar } from '../lib/progress';
@@ -30,6 +31,10 @@ interface TrainOpts {
   adapterDropout: number;
   dropPath: number;
   seed: number;
+  factorLrScale: number;
+  factorInitScale: number;
+  denseWarmupEpochs: number;
+  sparsityRampEpochs: number;
   checkpoint?: boolean;
   workers: string;
   backend: string;
@@ -61,6 +66,10 @@ export function registerTrain(program: Command): void {
     .option('--adapter-dropout <x>', 'dropout on the adapter input', numberOption('--adapter-dropout', 0, 0.99), 0.1)
     .option('--drop-path <x>', 'drop-path on the adapter output', numberOption('--drop-path', 0, 0.99), 0.1)
     .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
+    .option('--factor-lr-scale <x>', 'learning-rate multiplier for the adapter factors only (1 = one rate for all, the reference)', numberOption('--factor-lr-scale', 1e-6, 1e6), 1)
+    .option('--factor-init-scale <x>', 'multiplies the reference factor initialisation (1 = the reference)', numberOption('--factor-init-scale', 1e-6, 1e6), 1)
+    .option('--dense-warmup-epochs <x>', 'train the first epochs dense (sparsity 0, KLoRA), then switch sparsity on', numberOption('--dense-warmup-epochs', 0, 1e5), 0)
+    .option('--sparsity-ramp-epochs <x>', 'after the dense warm-up, ramp sparsity linearly from 0 to --sparsity over these epochs', numberOption('--sparsity-ramp-epochs', 0, 1e5), 0)
     .option('--no-checkpoint', 'keep every block\'s activations for the backward pass (faster, ~6-9x more peak memory at ViT-Ti/S)')
     .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend (auto = cores, max 4); 1 trains on this thread', '1')
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
@@ -100,9 +109,16 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     dropPath: opts.dropPath,
     seed: opts.seed,
     checkpoint: opts.checkpoint ?? true,
+    factorLrScale: opts.factorLrScale,
+    denseWarmupEpochs: opts.denseWarmupEpochs,
+    sparsityRampEpochs: opts.sparsityRampEpochs,
   });
-  const workers = opts.workers === 'auto' ? defaultWorkerCount() : Number(opts.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new CliError(`--workers must be auto or an integer in [1, 64] but got '${opts.workers}'`);
+  let workers: number;
+  try {
+    workers = resolveWorkers(opts.workers, '--workers');
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   const backend = await selectBackend(opts.backend);
   if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
     throw new CliError(`--workers ${workers} runs wasm or cpu in worker threads; choose --backend wasm or cpu (got ${backend})`);
@@ -120,28 +136,20 @@ async function runTrain(opts: TrainOpts): Promise<void> {
           `${JSON.stringify(describeSnellConfig(snell))}\n`,
       );
     }
-    const initial = createTrainables(model, snell, { numClasses: data.classes.length, seed: trainer.seed });
-    const stepsPerEpoch = Math.ceil(data.size / trainer.batchSize);
-    const total = trainer.maxSteps > 0 ? Math.min(trainer.maxSteps, stepsPerEpoch * trainer.epochs) : stepsPerEpoch * trainer.epochs;
-    const bar = opts.json ? undefined : progressBar('train', total);
-    const common: Omit<TrainOptions, 'model'> = {
+    const initial = createTrainables(model, snell, { numClasses: data.classes.length, seed: trainer.seed, factorInitScale: opts.factorInitScale });
+    const bar = opts.json ? undefined : progressBar('train', totalStepsFor(trainer, data.size));
+    const { state, metrics } = await train({
+      model,
       data,
       initial,
       snell,
       config: trainer,
       onProgress: (e) =>
         bar?.update(e.step, { info: `epoch ${e.epoch + 1} loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.examplesPerSecond.toFixed(1)} img/s` }),
-    };
-    const { state, metrics } =
-      workers > 1
-        ? await trainLocalParallel({
-            ...common,
-            backbone: { configJson: folder.configJson, tensors: folder.tensors },
-            workers,
-            backend: backend as 'wasm' | 'cpu',
-            checkpoint: trainer.checkpoint,
-          })
-        : await trainLocal({ ...common, model });
+      workers,
+      backbone: { configJson: folder.configJson, tensors: folder.tensors },
+      backend: backend === 'cpu' ? 'cpu' : 'wasm',
+    });
     bar?.stop();
     let evalResult: EvalResult | undefined;
     if (evalData) evalResult = await evaluate({ model, data: evalData, trainables: state, snell, batchSize: trainer.batchSize });

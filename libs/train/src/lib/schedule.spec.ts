@@ -1,4 +1,4 @@
-import { learningRateAt, scheduleFor } from './schedule';
+import { learningRateAt, scheduleFor, totalStepsFor } from './schedule';
 
 const cfg = { lr: 1e-3, warmupLr: 1e-6, minLr: 1e-5, warmupSteps: 10, totalSteps: 110 };
 
@@ -39,5 +39,16 @@ describe('scheduleFor', () => {
 
   it('never lets the floor exceed the peak', () => {
     expect(scheduleFor({ ...cfg, lr: 1e-6 }, 10).minLr).toBe(1e-6);
+  });
+});
+
+describe('totalStepsFor', () => {
+  it('counts a short last batch as a step', () => {
+    expect(totalStepsFor({ epochs: 2, maxSteps: 0, batchSize: 4 }, 9)).toBe(6);
+  });
+
+  it('is capped by maxSteps only when maxSteps is below the full count', () => {
+    expect(totalStepsFor({ epochs: 2, maxSteps: 5, batchSize: 4 }, 9)).toBe(5);
+    expect(totalStepsFor({ epochs: 2, maxSteps: 50, batchSize: 4 }, 9)).toBe(6);
   });
 });

@@ -1,3 +1,5 @@
+import type { TrainerConfig } from './config';
+
 /** Learning-rate schedule of the SNELL reference recipe: linear warm-up, then cosine decay to a floor. */
 export interface ScheduleConfig {
   /** peak learning rate, reached at the end of warm-up */
@@ -19,18 +21,23 @@ export function learningRateAt(step: number, cfg: ScheduleConfig): number {
   return minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * t));
 }
 
+/** The trainer settings a schedule depends on. */
+export type ScheduleSettings = Pick<TrainerConfig, 'epochs' | 'maxSteps' | 'batchSize' | 'lr' | 'warmupLr' | 'minLr' | 'warmupEpochs'>;
+
+/** Optimizer steps of a local run: ⌈dataSize / batchSize⌉ per epoch, capped by maxSteps when set. */
+export function totalStepsFor(cfg: Pick<TrainerConfig, 'epochs' | 'maxSteps' | 'batchSize'>, dataSize: number): number {
+  const all = Math.ceil(dataSize / cfg.batchSize) * cfg.epochs;
+  return cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, all) : all;
+}
+
 /** The schedule of a local run: steps from the data size and epochs (capped by maxSteps), warm-up in steps. */
-export function scheduleFor(
-  cfg: { epochs: number; maxSteps: number; batchSize: number; lr: number; warmupLr: number; minLr: number; warmupEpochs: number },
-  dataSize: number,
-): ScheduleConfig {
+export function scheduleFor(cfg: ScheduleSettings, dataSize: number): ScheduleConfig {
   const stepsPerEpoch = Math.ceil(dataSize / cfg.batchSize);
-  const all = stepsPerEpoch * cfg.epochs;
   return {
     lr: cfg.lr,
     warmupLr: cfg.warmupLr,
     minLr: Math.min(cfg.minLr, cfg.lr),
     warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
-    totalSteps: cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, all) : all,
+    totalSteps: totalStepsFor(cfg, dataSize),
   };
 }

@@ -6,7 +6,7 @@ import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import { evaluate } from './evaluate';
 import { halvesDataset } from './testing';
-import { trainLocal } from './trainer';
+import { train } from './train';
 
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
@@ -24,11 +24,11 @@ beforeAll(async () => {
 
 afterAll(() => model.dispose());
 
-describe('trainLocal', () => {
+describe('train', () => {
   it('lowers the loss and learns a separable task', async () => {
     const data = halvesDataset(32, 16, 7);
     const before = await evaluate({ model, data, trainables: initial, snell });
-    const { state, metrics } = await trainLocal({ model, data, initial, snell, config: fast });
+    const { state, metrics } = await train({ model, data, initial, snell, config: fast });
     const after = await evaluate({ model, data, trainables: state, snell });
     expect(metrics.steps).toBe(16);
     expect(metrics.examples).toBe(128);
@@ -38,8 +38,8 @@ describe('trainLocal', () => {
 
   it('returns the same state for the same seed', async () => {
     const data = halvesDataset(16, 16, 7);
-    const a = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
-    const b = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const a = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const b = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
     expect(Array.from(a.state.get('blocks.1.mlp.fc2.snell_A')?.data ?? [])).toEqual(
       Array.from(b.state.get('blocks.1.mlp.fc2.snell_A')?.data ?? []),
     );
@@ -47,7 +47,7 @@ describe('trainLocal', () => {
 
   it('returns exactly the trainable names it was given', async () => {
     const data = halvesDataset(8, 16, 7);
-    const { state } = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const { state } = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
     expect([...state.keys()]).toEqual([...initial.keys()]);
     expect(state.get('cls_token')?.shape).toEqual([1, 1, 32]);
   });
@@ -59,9 +59,9 @@ describe('trainLocal', () => {
       for (const [name, t] of s) t.data.forEach((v, i) => (d += (v - (initial.get(name)?.data[i] ?? 0)) ** 2));
       return Math.sqrt(d);
     };
-    const free = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
-    const prox = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, proximalMu: 1000, lr: 1e-3 } });
-    const loose = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, lr: 1e-3 } });
+    const free = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const prox = await train({ model, data, initial, snell, config: { ...fast, epochs: 1, proximalMu: 1000, lr: 1e-3 } });
+    const loose = await train({ model, data, initial, snell, config: { ...fast, epochs: 1, lr: 1e-3 } });
     expect(distance(free.state)).toBeGreaterThan(0);
     expect(distance(prox.state)).toBeLessThan(distance(loose.state));
   });
@@ -69,13 +69,13 @@ describe('trainLocal', () => {
   it('reports one progress event per step', async () => {
     const data = halvesDataset(16, 16, 7);
     const steps: number[] = [];
-    await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 }, onProgress: (e) => steps.push(e.step) });
+    await train({ model, data, initial, snell, config: { ...fast, epochs: 1 }, onProgress: (e) => steps.push(e.step) });
     expect(steps).toEqual([1, 2]);
   });
 
   it('stops at maxSteps', async () => {
     const data = halvesDataset(32, 16, 7);
-    const { metrics } = await trainLocal({ model, data, initial, snell, config: { ...fast, maxSteps: 3 } });
+    const { metrics } = await train({ model, data, initial, snell, config: { ...fast, maxSteps: 3 } });
     expect(metrics.steps).toBe(3);
   });
 
@@ -83,9 +83,13 @@ describe('trainLocal', () => {
     const data = halvesDataset(16, 16, 7);
     const controller = new AbortController();
     controller.abort();
-    await expect(trainLocal({ model, data, initial, snell, config: fast, signal: controller.signal })).rejects.toThrow(
-      'trainLocal(): aborted',
+    await expect(train({ model, data, initial, snell, config: fast, signal: controller.signal })).rejects.toThrow(
+      'train(): aborted',
     );
+  });
+
+  it('needs a model to train on this thread', async () => {
+    await expect(train({ data: halvesDataset(2, 16, 7), initial, snell, config: fast })).rejects.toThrow('train(): a model is required to train on this thread');
   });
 
   it.each([
@@ -94,7 +98,7 @@ describe('trainLocal', () => {
   ])('leaks no tensors (adapter dropout %s, drop-path %s)', async (adapterDropout, dropPath) => {
     const data = halvesDataset(8, 16, 7);
     const before = tf.memory().numTensors;
-    await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, adapterDropout, dropPath, proximalMu: 0.1 } });
+    await train({ model, data, initial, snell, config: { ...fast, epochs: 1, adapterDropout, dropPath, proximalMu: 0.1 } });
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -115,7 +119,7 @@ describe('evaluate', () => {
   });
 });
 
-describe('trainLocal on webgpu', () => {
+describe('train on webgpu', () => {
   afterAll(async () => {
     await useBackend('wasm');
   });
@@ -125,10 +129,10 @@ describe('trainLocal on webgpu', () => {
     const data = halvesDataset(4, 16, 7);
     const config = { ...fast, epochs: 1, batchSize: 4 };
     await useBackend('wasm');
-    const onWasm = await trainLocal({ model, data, initial, snell, config });
+    const onWasm = await train({ model, data, initial, snell, config });
     await useBackend('webgpu');
     const gpuModel = VisionTransformer.fromTensors(model.config, (await loadBackboneFolder(FIXTURE)).tensors);
-    const onGpu = await trainLocal({ model: gpuModel, data, initial, snell, config });
+    const onGpu = await train({ model: gpuModel, data, initial, snell, config });
     gpuModel.dispose();
     expect(onGpu.metrics.loss).toBeCloseTo(onWasm.metrics.loss, 4);
     const a = onWasm.state.get('head.weight')?.data ?? new Float32Array();
@@ -139,11 +143,11 @@ describe('trainLocal on webgpu', () => {
   });
 });
 
-describe('trainLocal with block checkpointing', () => {
+describe('train with block checkpointing', () => {
   it('gives the same state as without', async () => {
     const data = halvesDataset(8, 16, 7);
-    const plain = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
-    const ckpt = await trainLocal({ model, data, initial, snell, config: { ...fast, epochs: 1, checkpoint: true } });
+    const plain = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
+    const ckpt = await train({ model, data, initial, snell, config: { ...fast, epochs: 1, checkpoint: true } });
     const a = plain.state.get('blocks.0.attn.q.snell_A')?.data ?? new Float32Array();
     const b = ckpt.state.get('blocks.0.attn.q.snell_A')?.data ?? new Float32Array();
     let maxDiff = 0;

@@ -1,18 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
-import { createRng } from '@fedsnell/snell';
-import { batchIterator, type Dataset } from '@fedsnell/data';
+import { batchIterator, type Batch, type Dataset } from '@fedsnell/data';
 import { AdamW, DEFAULT_ADAMW } from './adamw';
 import { resolveTrainerConfig, type TrainerConfig } from './config';
 import type { TrainMetrics, TrainProgress } from './events';
+import { localGradients, type GradientSource, type GradientSourceFactory } from './gradients';
 import type { TrainableModel } from './model';
+import { withProximalTerm } from './proximal';
 import { learningRateAt, scheduleFor } from './schedule';
-import { toTensorMap, toVariables, trainMetrics } from './state';
-import { thresholdsFor } from './thresholds';
+import { toTensorMap, toVariables, trainMetrics, type RunningTotals } from './state';
 
 export interface TrainOptions {
-  model: TrainableModel;
+  /** the frozen backbone with its forward pass; required unless `gradients` is given */
+  model?: TrainableModel;
   data: Dataset;
   /** starting trainable state (factors, head, cls_token — or backbone weights for full tuning) */
   initial: TensorMap;
@@ -21,6 +22,11 @@ export interface TrainOptions {
   config?: Partial<TrainerConfig>;
   /** fixed 0/1 gradient masks by weight name (mask-based sparse tuning baseline) */
   gradientMasks?: ReadonlyMap<string, tf.Tensor>;
+  /**
+   * where gradients come from; default: `model` on this thread. @fedsnell/train/node's `train`
+   * passes worker threads here for `workers > 1`.
+   */
+  gradients?: GradientSourceFactory;
   onProgress?: (event: TrainProgress) => void;
   signal?: AbortSignal;
   now?: () => number;
@@ -34,103 +40,79 @@ export interface TrainResult {
 /**
  * Local training of the trainables only (the backbone stays frozen): AdamW with decoupled decay on the
  * factors and head weight, warm-up + cosine schedule, cross-entropy, optional FedProx proximal term
- * towards the starting state. Deterministic for a given seed, data and backend.
+ * towards the starting state. Deterministic for a given seed, data, backend and gradient source.
+ * The next batch loads while the current one is differentiated.
  */
-export async function trainLocal(options: TrainOptions): Promise<TrainResult> {
+export async function train(options: TrainOptions): Promise<TrainResult> {
   const cfg = resolveTrainerConfig(options.config);
-  const { model, data, snell, gradientMasks, onProgress, signal } = options;
+  const { data, initial, snell, onProgress, signal } = options;
   const now = options.now ?? (() => performance.now());
-  if (data.size === 0) throw new Error('trainLocal(): the dataset is empty');
-  const [h, w] = model.config.imgSize;
+  if (data.size === 0) throw new Error('train(): the dataset is empty');
   const schedule = scheduleFor(cfg, data.size);
   const { totalSteps } = schedule;
+  const factory = options.gradients ?? (options.model && localGradients(options.model, options.gradientMasks));
+  if (!factory) throw new Error('train(): a model is required to train on this thread');
 
-  const variables = toVariables(options.initial);
-  const anchors = cfg.proximalMu > 0 ? toVariables(options.initial, false) : undefined;
+  const variables = toVariables(initial);
+  const anchors = cfg.proximalMu > 0 ? toVariables(initial, false) : undefined;
   const optimizer = new AdamW(variables, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
-  const rng = createRng(cfg.seed);
-  const varList = [...variables.values()];
-  const names = [...variables.keys()];
-
-  let step = 0;
-  let seen = 0;
-  let lossSum = 0;
-  let correct = 0;
-  const started = now();
+  const totals: RunningTotals = { seen: 0, lossSum: 0, correct: 0, steps: 0 };
+  // the batch being prefetched when the loop stops early; its result is then dropped
+  let next: Promise<IteratorResult<Batch>> | undefined;
+  let source: GradientSource | undefined;
   try {
+    source = await factory({ config: cfg, initial, snell, numClasses: data.classes.length });
+    const started = now();
     outer: for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-      for await (const batch of batchIterator(data, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch })) {
-        if (signal?.aborted) throw new Error('trainLocal(): aborted');
+      const batches = batchIterator(data, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch });
+      next = batches.next();
+      for (;;) {
+        const current = await next;
+        if (current.done) break;
+        const batch = current.value;
+        next = batches.next();
+        if (signal?.aborted) throw new Error('train(): aborted');
+        const step = totals.steps;
         const lr = learningRateAt(step, schedule);
-        const thresholds = await thresholdsFor(variables, snell);
-        const [lossT, hitsT] = tf.tidy(() => {
-          const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
-          const labels = tf.oneHot(tf.tensor1d(batch.y, 'int32'), data.classes.length);
-          let logits: tf.Tensor2D | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            logits = tf.keep(
-              model.forward(x, {
-                trainables: variables,
-                snell,
-                gradientMasks,
-                thresholds,
-                checkpoint: cfg.checkpoint,
-                training: true,
-                adapterDropout: cfg.adapterDropout,
-                dropPath: cfg.dropPath,
-                rng,
-              }),
-            );
-            let l = tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-            if (anchors) l = tf.add(l, tf.mul(cfg.proximalMu / 2, proximalTerm(variables, anchors)));
-            return l;
-          }, varList);
-          const named: tf.NamedTensorMap = {};
-          names.forEach((name, i) => {
-            const g = grads[varList[i].name];
-            if (g) named[name] = g;
+        const computed = await source.gradients(variables, batch, step);
+        let loss: number;
+        let hits: number;
+        try {
+          const lossT = tf.tidy(() => {
+            const { grads, loss } = anchors ? withProximalTerm(computed.grads, computed.loss, variables, anchors, cfg.proximalMu) : computed;
+            optimizer.step(grads, lr);
+            return tf.clone(loss);
           });
-          optimizer.step(named, lr);
-          // logits was kept out of variableGrads' scope for the accuracy; this tidy releases it
-          const predicted = tf.argMax(logits as tf.Tensor2D, 1);
-          (logits as tf.Tensor2D).dispose();
-          const hit = tf.sum(tf.cast(tf.equal(predicted, tf.tensor1d(batch.y, 'int32')), 'int32'));
-          return [value, hit];
-        });
-        // asynchronous reads: WebGPU in Node cannot read synchronously, and browsers stall on it
-        const loss = (await lossT.data())[0];
-        const hits = (await hitsT.data())[0];
-        lossT.dispose();
-        hitsT.dispose();
-        if (!Number.isFinite(loss)) throw new Error(`trainLocal(): loss became ${loss} at step ${step}; lower the learning rate`);
-        step += 1;
-        seen += batch.n;
-        lossSum += loss * batch.n;
-        correct += hits;
+          // asynchronous reads: WebGPU in Node cannot read synchronously, and browsers stall on it
+          loss = (await lossT.data())[0];
+          lossT.dispose();
+          hits = (await computed.hits.data())[0];
+        } finally {
+          tf.dispose([computed.loss, computed.hits, computed.grads]);
+        }
+        if (!Number.isFinite(loss)) throw new Error(`train(): loss became ${loss} at step ${step}; lower the learning rate`);
+        totals.steps += 1;
+        totals.seen += batch.n;
+        totals.lossSum += loss * batch.n;
+        totals.correct += hits;
         const seconds = (now() - started) / 1000;
-        onProgress?.({ epoch, step, totalSteps, loss, lr, examplesPerSecond: seconds > 0 ? seen / seconds : 0 });
-        if (step >= totalSteps) break outer;
+        onProgress?.({ epoch, step: totals.steps, totalSteps, loss, lr, examplesPerSecond: seconds > 0 ? totals.seen / seconds : 0 });
+        if (totals.steps >= totalSteps) break outer;
         // let timers, sockets and signals run between steps
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    const metrics = trainMetrics({ seen, lossSum, correct, steps: step }, (now() - started) / 1000);
+    const metrics = trainMetrics(totals, (now() - started) / 1000);
     return { state: await toTensorMap(variables), metrics };
   } finally {
+    next?.catch(() => undefined);
+    await source?.close();
     optimizer.dispose();
     for (const v of variables.values()) v.dispose();
     if (anchors) for (const v of anchors.values()) v.dispose();
   }
 }
 
-function proximalTerm(variables: Map<string, tf.Variable>, anchors: Map<string, tf.Variable>): tf.Scalar {
-  let total: tf.Scalar = tf.scalar(0);
-  for (const [name, v] of variables) {
-    total = tf.add(total, tf.sum(tf.square(tf.sub(v, anchors.get(name) as tf.Variable))));
-  }
-  return total;
-}
-
-// setImmediate exists in Node; browsers fall back to a resolved microtask-free timeout.
+// setImmediate exists in Node; browsers fall back to a zero timeout.
 const setImmediate: (cb: () => void) => void =
   typeof globalThis.setImmediate === 'function' ? globalThis.setImmediate : (cb) => setTimeout(cb, 0);

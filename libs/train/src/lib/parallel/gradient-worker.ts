@@ -2,14 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/backends';
 import { createRng } from '@fedsnell/snell';
 import { resolveVitConfig, VisionTransformer } from '@fedsnell/vit';
+import { crossEntropyGradients } from '../gradients';
 import type { FromWorker, InitMessage, ResultMessage, StepMessage, ToWorker } from './messages';
 import { unpackBackbone } from './slices';
 
 /**
  * What runs inside one worker: holds the frozen backbone and persistent variables for the
  * trainables; per step it loads the sent values and returns the gradients of the mean
- * cross-entropy over its slice (the same loss trainLocal differentiates). Transport-free, so it is
- * testable in one thread; worker-main.ts connects it to a port.
+ * cross-entropy over its slice (crossEntropyGradients, the loss every gradient source
+ * differentiates). Transport-free, so it is testable in one thread; worker-main.ts connects it to
+ * a port.
  */
 export class GradientWorker {
   private model?: VisionTransformer;
@@ -52,37 +54,25 @@ export class GradientWorker {
       variables[i].assign(t);
       t.dispose();
     });
-    const named = new Map(init.trainables.map((t, i) => [t.name, variables[i] as tf.Tensor]));
-    const rng = createRng(msg.seed);
-    let result: ResultMessage | undefined;
-    tf.tidy(() => {
-      const x = tf.tensor4d(msg.x, [msg.n, 3, h, w]);
-      const labels = tf.tensor1d(msg.y, 'int32');
-      let logits: tf.Tensor2D | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        logits = tf.keep(
-          model.forward(x, {
-            trainables: named,
-            snell: init.snell,
-            training: true,
-            adapterDropout: init.adapterDropout,
-            dropPath: init.dropPath,
-            rng,
-            checkpoint: init.checkpoint,
-          }),
-        );
-        return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, init.numClasses), logits) as tf.Scalar;
-      }, variables);
-      const out = variables.map((v) => {
-        const g = grads[v.name];
-        // A trainable the loss does not reach (e.g. unused factors) has no gradient: send zeros.
-        return g ? (g.dataSync() as Float32Array).slice() : new Float32Array(v.size);
-      });
-      const hit = tf.sum(tf.cast(tf.equal(tf.argMax(logits as tf.Tensor2D, 1), labels), 'int32'));
-      result = { type: 'result', id: msg.id, grads: out, loss: value.dataSync()[0], hits: hit.dataSync()[0], n: msg.n };
-      (logits as tf.Tensor2D).dispose();
+    const named = new Map(init.trainables.map((t, i) => [t.name, variables[i]]));
+    const { grads, loss, hits } = crossEntropyGradients(model, named, msg, init.numClasses, {
+      snell: init.snell,
+      training: true,
+      adapterDropout: init.adapterDropout,
+      dropPath: init.dropPath,
+      rng: createRng(msg.seed),
+      checkpoint: init.checkpoint,
     });
-    return result as ResultMessage;
+    try {
+      // A trainable the loss does not reach (e.g. unused factors) has no gradient: send zeros.
+      const out = init.trainables.map((t, i) => {
+        const g = grads[t.name];
+        return g ? (g.dataSync() as Float32Array).slice() : new Float32Array(variables[i].size);
+      });
+      return { type: 'result', id: msg.id, grads: out, loss: loss.dataSync()[0], hits: hits.dataSync()[0], n: msg.n };
+    } finally {
+      tf.dispose([grads, loss, hits]);
+    }
   }
 
   dispose(): void {

@@ -1,5 +1,7 @@
 export type { BackboneSource, ParallelEngineOptions, ParallelGradients } from './parallel-engine';
-export { ParallelGradientEngine, defaultWorkerCount } from './parallel-engine';
-export type { ParallelTrainOptions } from './train-parallel';
-export { trainLocalParallel } from './train-parallel';
+export { MAX_WORKERS, ParallelGradientEngine, defaultWorkerCount, resolveWorkers } from './parallel-engine';
+export type { WorkerGradientOptions } from './worker-gradients';
+export { workerGradients } from './worker-gradients';
+export type { NodeTrainOptions } from './node-train';
+export { train } from './node-train';
 export { sliceBatch, weightedMean } from './slices';

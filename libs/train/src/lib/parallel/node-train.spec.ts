@@ -4,9 +4,9 @@ import { resolveSnellConfig } from '@fedsnell/snell';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { createTrainables, resolveVitConfig, VisionTransformer } from '@fedsnell/vit';
 import { halvesDataset } from '../testing';
-import { trainLocal } from '../trainer';
-import { ParallelGradientEngine } from './parallel-engine';
-import { trainLocalParallel } from './train-parallel';
+import { train as trainOnThisThread } from '../train';
+import { train } from './node-train';
+import { ParallelGradientEngine, resolveWorkers } from './parallel-engine';
 import { tinyBackboneSource } from './testing';
 
 // Real worker threads (tsx-loaded): each start costs a few seconds, so the cases share little setup.
@@ -17,11 +17,17 @@ const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
 const config = { batchSize: 5, epochs: 2, adapterDropout: 0, dropPath: 0, lr: 1e-2, seed: 4 };
 const backbone = tinyBackboneSource();
 
+let model: VisionTransformer;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  model = VisionTransformer.fromTensors(resolveVitConfig(backbone.configJson), backbone.tensors);
+});
+
+afterAll(() => model.dispose());
+
 function initialState(): TensorMap {
-  const model = VisionTransformer.fromTensors(resolveVitConfig(backbone.configJson), backbone.tensors);
-  const initial = createTrainables(model, snell, { numClasses: 2, seed: 3 });
-  model.dispose();
-  return initial;
+  return createTrainables(model, snell, { numClasses: 2, seed: 3 });
 }
 
 function maxRelativeDifference(a: TensorMap, b: TensorMap): number {
@@ -33,19 +39,13 @@ function maxRelativeDifference(a: TensorMap, b: TensorMap): number {
   return worst;
 }
 
-describe('trainLocalParallel', () => {
-  beforeAll(async () => {
-    await useBackend('wasm');
-  });
-
-  it('matches trainLocal with 2 workers', async () => {
+describe('train with workers', () => {
+  it('matches training on this thread with 2 workers', async () => {
     const data = halvesDataset(10, 8, 5);
     const initial = initialState();
-    const model = VisionTransformer.fromTensors(resolveVitConfig(backbone.configJson), backbone.tensors);
-    const single = await trainLocal({ model, data, initial, snell, config });
-    model.dispose();
+    const single = await trainOnThisThread({ model, data, initial, snell, config });
 
-    const parallel = await trainLocalParallel({ backbone, data, initial, snell, config, workers: 2 });
+    const parallel = await train({ model, backbone, data, initial, snell, config, workers: 2 });
 
     expect(parallel.metrics.steps).toBe(single.metrics.steps);
     expect(parallel.metrics.loss).toBeCloseTo(single.metrics.loss, 5);
@@ -54,13 +54,13 @@ describe('trainLocalParallel', () => {
     expect(maxRelativeDifference(initial, parallel.state)).toBeGreaterThan(1e-3);
   });
 
-  it('gives 1 and 2 workers the same state with the FedProx term', async () => {
+  it('gives this thread and 2 workers the same state with the FedProx term', async () => {
     const data = halvesDataset(9, 8, 6);
     const initial = initialState();
     const cfg = { ...config, proximalMu: 0.5 };
 
-    const one = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 1 });
-    const two = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 2 });
+    const one = await trainOnThisThread({ model, data, initial, snell, config: cfg });
+    const two = await train({ model, backbone, data, initial, snell, config: cfg, workers: 2 });
 
     expect(maxRelativeDifference(one.state, two.state)).toBeLessThan(1e-4);
   });
@@ -68,10 +68,10 @@ describe('trainLocalParallel', () => {
   it('gives the same state with checkpointed blocks', async () => {
     const data = halvesDataset(6, 8, 8);
     const initial = initialState();
-    const cfg = { ...config, epochs: 1 };
+    const cfg = { ...config, epochs: 1, checkpoint: false };
 
-    const plain = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 1 });
-    const checkpointed = await trainLocalParallel({ backbone, data, initial, snell, config: cfg, workers: 1, checkpoint: true });
+    const plain = await train({ model, backbone, data, initial, snell, config: cfg, workers: 2 });
+    const checkpointed = await train({ model, backbone, data, initial, snell, config: { ...cfg, checkpoint: true }, workers: 2 });
 
     expect(maxRelativeDifference(plain.state, checkpointed.state)).toBeLessThan(1e-4);
   });
@@ -81,9 +81,31 @@ describe('trainLocalParallel', () => {
     const initial = initialState();
     const before = tf.memory().numTensors;
 
-    await trainLocalParallel({ backbone, data, initial, snell, config: { ...config, epochs: 1 }, workers: 1 });
+    await train({ model, backbone, data, initial, snell, config: { ...config, epochs: 1, proximalMu: 0.1 }, workers: 2 });
 
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('needs the backbone for more than one worker', async () => {
+    await expect(train({ model, data: halvesDataset(2, 8, 1), initial: initialState(), snell, config, workers: 2 })).rejects.toThrow(
+      'train(): workers 2 needs the backbone to hand to each worker',
+    );
+  });
+});
+
+describe('resolveWorkers', () => {
+  it('reads auto as the core count, at most 4', () => {
+    expect(resolveWorkers('auto')).toBeGreaterThanOrEqual(1);
+    expect(resolveWorkers('auto')).toBeLessThanOrEqual(4);
+  });
+
+  it('takes an absent count as 1 and a numeric string as its number', () => {
+    expect(resolveWorkers(undefined)).toBe(1);
+    expect(resolveWorkers('3')).toBe(3);
+  });
+
+  it.each([['0'], ['1.5'], ['x'], [65]])('rejects %s naming the argument', (value) => {
+    expect(() => resolveWorkers(value, '--workers')).toThrow(`--workers must be auto or an integer in [1, 64] but got '${value}'`);
   });
 });
 
@@ -110,7 +132,7 @@ describe('ParallelGradientEngine', () => {
 
   it('rejects a worker count of 0', async () => {
     await expect(ParallelGradientEngine.create({ backbone, trainables: [], numClasses: 2, workers: 0 })).rejects.toThrow(
-      'workers passed to ParallelGradientEngine.create() must be an integer in [1, 64] but got 0',
+      "workers passed to ParallelGradientEngine.create() must be auto or an integer in [1, 64] but got '0'",
     );
   });
 });

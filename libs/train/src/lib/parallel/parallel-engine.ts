@@ -1,4 +1,6 @@
-import type { Worker as NodeWorker } from 'node:worker_threads';
+import { availableParallelism, cpus } from 'node:os';
+import { join } from 'node:path';
+import { Worker as NodeWorker } from 'node:worker_threads';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
 import type { FromWorker, ResultMessage, ToWorker, TrainableSpec } from './messages';
@@ -16,13 +18,13 @@ export interface ParallelEngineOptions {
   trainables: readonly TrainableSpec[];
   snell?: SnellConfig;
   numClasses: number;
-  /** worker threads; default: the number of cores, at most 4 */
-  workers?: number;
+  /** worker threads, or 'auto' (the default): the number of cores, at most 4 */
+  workers?: number | 'auto';
   /** tfjs backend inside each worker (wasm is single-threaded in Node, hence the workers) */
   backend?: 'wasm' | 'cpu';
   adapterDropout?: number;
   dropPath?: number;
-  /** per-block gradient checkpointing in the workers' forward pass (default off, as trainLocal) */
+  /** per-block gradient checkpointing in the workers' forward pass (default off) */
   checkpoint?: boolean;
   /** a worker that does not answer a step within this time fails the step (default 10 min) */
   stepTimeoutMs?: number;
@@ -41,10 +43,25 @@ const FN = 'ParallelGradientEngine';
 
 /** Default worker count: one per core, at most 4 (a step's slices get too small beyond that). */
 export function defaultWorkerCount(): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const os = require('node:os') as typeof import('node:os');
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
   return Math.max(1, Math.min(4, cores));
+}
+
+/** The most worker threads a run may ask for. */
+export const MAX_WORKERS = 64;
+
+/**
+ * A worker count from a flag or an option: 'auto' → defaultWorkerCount(), absent → 1, otherwise an
+ * integer in [1, MAX_WORKERS]. `argument` names what was passed in the error, e.g. '--workers'.
+ */
+export function resolveWorkers(value: number | string | undefined, argument = 'workers'): number {
+  if (value === undefined) return 1;
+  if (value === 'auto') return defaultWorkerCount();
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new RangeError(`${argument} must be auto or an integer in [1, ${MAX_WORKERS}] but got '${String(value)}'`);
+  }
+  return n;
 }
 
 interface Pending {
@@ -74,18 +91,11 @@ export class ParallelGradientEngine {
   }
 
   static async create(options: ParallelEngineOptions): Promise<ParallelGradientEngine> {
-    const count = options.workers ?? defaultWorkerCount();
-    if (!Number.isInteger(count) || count < 1 || count > 64) {
-      throw new RangeError(`workers passed to ${FN}.create() must be an integer in [1, 64] but got ${count}`);
-    }
+    const count = resolveWorkers(options.workers ?? 'auto', `workers passed to ${FN}.create()`);
     const backend = options.backend ?? 'wasm';
     if (backend !== 'wasm' && backend !== 'cpu') throw new RangeError(`backend passed to ${FN}.create() must be 'wasm' or 'cpu' but got '${String(backend)}'`);
-    /* eslint-disable @typescript-eslint/no-require-imports */
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    const path = require('node:path') as typeof import('node:path');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const backbone = packBackbone(options.backbone.configJson, options.backbone.tensors);
-    const threads = Array.from({ length: count }, () => new Worker(path.join(__dirname, 'worker-entry.cjs')));
+    const threads = Array.from({ length: count }, () => new NodeWorker(join(__dirname, 'worker-entry.cjs')));
     const engine = new ParallelGradientEngine(threads, options.trainables, options.stepTimeoutMs ?? 600_000);
     const init: ToWorker = {
       type: 'init',

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '@fedsnell/data';
+import type { SnellConfig } from '@fedsnell/snell';
+import { createRng } from '@fedsnell/snell';
+import type { TensorMap } from '@fedsnell/tensor-io';
+import type { ForwardOptions } from '@fedsnell/vit';
+import type { TrainerConfig } from './config';
+import type { TrainableModel } from './model';
+import { thresholdsFor } from './thresholds';
+
+/** One batch's gradients of the mean cross-entropy; whoever receives them disposes every tensor. */
+export interface BatchGradients {
+  /** by trainable name; a trainable the loss does not reach may be missing */
+  grads: tf.NamedTensorMap;
+  /** mean cross-entropy over the batch (without any FedProx term) */
+  loss: tf.Scalar;
+  /** correct predictions in the batch */
+  hits: tf.Scalar;
+}
+
+/**
+ * Where the training loop gets its gradients: this thread (localGradients) or worker threads
+ * (workerGradients in @fedsnell/train/node). The loop owns the variables, optimizer, schedule and
+ * FedProx term; a source only differentiates the loss of a batch at the variables' current values.
+ */
+export interface GradientSource {
+  /** `step` is the 0-based optimizer step the gradients are for (seeds per-step randomness) */
+  gradients(variables: ReadonlyMap<string, tf.Variable>, batch: Batch, step: number): Promise<BatchGradients>;
+  close(): Promise<void> | void;
+}
+
+/** What a source is built from: the resolved trainer config and the run's starting state. */
+export interface GradientRun {
+  config: TrainerConfig;
+  initial: TensorMap;
+  snell?: SnellConfig;
+  numClasses: number;
+}
+
+export type GradientSourceFactory = (run: GradientRun) => GradientSource | Promise<GradientSource>;
+
+/**
+ * Gradients of the mean softmax cross-entropy of `model.forward` over a batch with respect to
+ * `trainables`, plus the loss and the correct predictions. The one loss every source differentiates.
+ */
+export function crossEntropyGradients(
+  model: TrainableModel,
+  trainables: ReadonlyMap<string, tf.Variable>,
+  batch: Batch,
+  numClasses: number,
+  forward: Omit<ForwardOptions, 'trainables'>,
+): BatchGradients {
+  return tf.tidy(() => {
+    const [h, w] = model.config.imgSize;
+    const x = tf.tensor4d(batch.x, [batch.n, 3, h, w]);
+    const labels = tf.tensor1d(batch.y, 'int32');
+    const oneHot = tf.oneHot(labels, numClasses);
+    let logits: tf.Tensor2D | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      logits = tf.keep(model.forward(x, { ...forward, trainables }));
+      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+    }, [...trainables.values()]);
+    const named: tf.NamedTensorMap = {};
+    for (const [name, v] of trainables) {
+      const g = grads[v.name];
+      if (g) named[name] = g;
+    }
+    // logits was kept out of variableGrads' scope for the accuracy; this tidy releases it
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits as tf.Tensor2D, 1), labels), 'int32')) as tf.Scalar;
+    (logits as tf.Tensor2D).dispose();
+    return { grads: named, loss: value, hits };
+  });
+}
+
+/**
+ * Gradients computed on this thread by `model` (any backend). Dropout draws come from one generator
+ * seeded with the trainer seed for the whole run; `gradientMasks` multiply the gradients of the
+ * named weights (mask-based sparse tuning).
+ */
+export function localGradients(model: TrainableModel, gradientMasks?: ReadonlyMap<string, tf.Tensor>): GradientSourceFactory {
+  return ({ config, snell, numClasses }) => {
+    const rng = createRng(config.seed);
+    return {
+      async gradients(variables, batch) {
+        const thresholds = await thresholdsFor(variables, snell);
+        return crossEntropyGradients(model, variables, batch, numClasses, {
+          snell,
+          gradientMasks,
+          thresholds,
+          checkpoint: config.checkpoint,
+          training: true,
+          adapterDropout: config.adapterDropout,
+          dropPath: config.dropPath,
+          rng,
+        });
+      },
+      close() {
+        // the model belongs to the caller
+      },
+    };
+  };
+}
