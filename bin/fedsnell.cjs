@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// The `fedsnell` command. Runs the TypeScript sources directly through tsx (no build step after
-// `npm ci`), resolving the workspace aliases from tsconfig.base.json.
+// The `fedsnell` command. In the repository it runs the TypeScript sources directly through tsx (no
+// build step after `npm ci`), resolving the workspace aliases from tsconfig.base.json; in an installed
+// package (no sources beside it) it runs the compiled bundle in dist/cli (tools/build-cli.cjs).
+// Either way the CLI runs in this process, so Ctrl-C and SIGTERM reach it directly.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
 
 const root = path.resolve(__dirname, '..');
-process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.base.json');
+const sources = path.join(root, 'apps/cli/src/main.ts');
+const bundle = path.join(root, 'dist/cli/fedsnell.cjs');
+
 // Native WebGPU (Dawn) reads the Vulkan driver list at load time; without a GPU driver, use the
 // SwiftShader one that Debian's chromium ships.
 const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -19,5 +23,16 @@ if (!process.env.XDG_RUNTIME_DIR) {
   process.env.XDG_RUNTIME_DIR = dir;
 }
 
-require('tsx/cjs');
-require(path.join(root, 'apps/cli/src/main.ts'));
+if (fs.existsSync(sources)) {
+  process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.base.json');
+  require('tsx/cjs');
+  require(sources);
+} else if (fs.existsSync(bundle)) {
+  // the browser pages the package ships, unless the operator points elsewhere
+  const pages = path.join(root, 'dist/pages');
+  if (!process.env.FEDSNELL_PAGES_DIR && fs.existsSync(pages)) process.env.FEDSNELL_PAGES_DIR = pages;
+  require(bundle);
+} else {
+  process.stderr.write(`fedsnell: neither the sources (${sources}) nor the build (${bundle}) exist; run \`npx nx run cli:build\`\n`);
+  process.exitCode = 1;
+}

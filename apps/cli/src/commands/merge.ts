@@ -20,25 +20,30 @@ export function registerMerge(program: Command): void {
           throw new CliError('--out must differ from --backbone: merging never overwrites the source backbone');
         }
         const backend = await selectBackend(opts.backend);
-        const adapter = await readAdapter(opts.adapter);
-        const folder = await loadBackboneFolder(opts.backbone);
-        const sha = adapter.extra['backbone_sha256'];
-        if (typeof sha === 'string' && sha !== folder.sha256) {
-          throw new CliError(`the adapter was trained on backbone ${sha.slice(0, 12)}… but ${opts.backbone} is ${folder.sha256.slice(0, 12)}…`);
-        }
-        const merged = mergeAdapter(folder.tensors, { config: adapter.config, tensors: adapter.tensors });
-        const head = merged.get('head.weight');
-        const classNames = Array.isArray(adapter.extra['classes']) ? (adapter.extra['classes'] as unknown[]).map(String) : undefined;
-        const numClasses = head ? head.shape[0] : folder.config.numClasses;
-        const configJson = mergedConfigJson(
-          folder.configJson,
-          numClasses,
-          classNames && classNames.length === numClasses ? classNames : undefined,
-        );
-        await saveBackboneFolder(opts.out, configJson, merged);
-        const summary = { out: resolve(opts.out), modules: adapter.modules.length, numClasses, backend };
+        const merged = await mergeToFolder(opts.backbone, opts.adapter, opts.out);
+        const summary = { ...merged, backend };
         if (opts.json) printJson(summary);
-        else process.stdout.write(`merged ${adapter.modules.length} modules into ${summary.out} (${numClasses} classes)\n`);
+        else process.stdout.write(`merged ${summary.modules} modules into ${summary.out} (${summary.numClasses} classes)\n`);
       }),
     );
+}
+
+/**
+ * Folds an adapter file into a backbone folder and writes the merged timm-layout folder (config.json
+ * with the adapter's classes + model.safetensors). Refuses an adapter trained on another backbone.
+ */
+export async function mergeToFolder(backboneDir: string, adapterPath: string, outDir: string): Promise<{ out: string; modules: number; numClasses: number }> {
+  const adapter = await readAdapter(adapterPath);
+  const folder = await loadBackboneFolder(backboneDir);
+  const sha = adapter.extra['backbone_sha256'];
+  if (typeof sha === 'string' && sha !== folder.sha256) {
+    throw new CliError(`the adapter was trained on backbone ${sha.slice(0, 12)}… but ${backboneDir} is ${folder.sha256.slice(0, 12)}…`);
+  }
+  const merged = mergeAdapter(folder.tensors, { config: adapter.config, tensors: adapter.tensors });
+  const head = merged.get('head.weight');
+  const classNames = Array.isArray(adapter.extra['classes']) ? (adapter.extra['classes'] as unknown[]).map(String) : undefined;
+  const numClasses = head ? head.shape[0] : folder.config.numClasses;
+  const configJson = mergedConfigJson(folder.configJson, numClasses, classNames && classNames.length === numClasses ? classNames : undefined);
+  await saveBackboneFolder(outDir, configJson, merged);
+  return { out: resolve(outDir), modules: adapter.modules.length, numClasses };
 }
