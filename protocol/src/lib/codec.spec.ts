@@ -100,3 +100,23 @@ describe('codec', () => {
     expect(decodePayload(encodePayload({ a: [1, 'b'] }))).toEqual({ a: [1, 'b'] });
   });
 });
+
+describe('wire numbers and absent fields', () => {
+  it('encodes an integer beyond 32 bits (an epoch-ms deadline) as a msgpack int 64, not float 64', () => {
+    const deadline = 1_800_000_000_123;
+    const [frame] = new PacketEncoder().encode({ type: PacketType.EVENT, nsp: '/', data: ['round:start', { deadline }] });
+    const bytes = Buffer.from(frame);
+    const at = bytes.indexOf(Buffer.from('deadline')) + 'deadline'.length;
+    expect(bytes[at]).toBe(0xd3);
+    expect(((decodeOne(frame).packet?.data as unknown[])[1] as { deadline: unknown }).deadline).toBe(deadline);
+    const payload = Buffer.from(encodePayload({ deadline }));
+    expect(payload[payload.indexOf(Buffer.from('deadline')) + 'deadline'.length]).toBe(0xd3);
+  });
+
+  it('leaves out keys whose value is undefined instead of sending ext 0x00', () => {
+    // socket.io's server CONNECT carries {sid, pid: undefined} without connection state recovery
+    const [frame] = new PacketEncoder().encode({ type: PacketType.CONNECT, nsp: '/', data: { sid: 'abc', pid: undefined } });
+    expect(raw.unpack(frame)).toEqual({ type: 0, nsp: '/', data: { sid: 'abc' } });
+    expect(Buffer.from(frame).includes(Buffer.from([0xd4, 0x00]))).toBe(false);
+  });
+});

@@ -36,7 +36,25 @@ const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: tru
 
 /** msgpack bytes of `value` with the wire's options (for chunked payloads and hashing). */
 export function encodePayload(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return packr.pack(toWire(value));
+}
+
+/**
+ * The value as the wire carries it: integers beyond 32 bits become BigInt so that msgpack encodes
+ * them as int 64 rather than float 64 (a `deadline` in epoch ms is a `uint`), and keys whose
+ * value is `undefined` are left out rather than sent as ext 0x00. Byte arrays pass through untouched.
+ */
+export function toWire(value: unknown): unknown {
+  if (typeof value === 'number') {
+    return Number.isSafeInteger(value) && (value > 0xffffffff || value < -0x80000000) ? BigInt(value) : value;
+  }
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (Array.isArray(value)) return value.map(toWire);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) if (v !== undefined) out[key] = toWire(v);
+  return out;
 }
 
 /** Inverse of encodePayload; throws on bytes that are not exactly one msgpack value. */
@@ -59,7 +77,7 @@ export interface SocketIoParser {
 export class PacketEncoder {
   encode(packet: Packet): Uint8Array[] {
     const out: Packet = { type: packet.type, nsp: packet.nsp };
-    if (packet.data !== undefined) out.data = packet.data;
+    if (packet.data !== undefined) out.data = toWire(packet.data);
     if (packet.id !== undefined) out.id = packet.id;
     return [packr.pack(out)];
   }

@@ -54,11 +54,20 @@ describe('parseUpdate', () => {
     expect(messageOf(parseUpdate({ ...u, tensors }))).toBe('update.tensors[0].data must be a Uint8Array of raw little-endian bytes but got an array of length 3');
   });
 
-  it('rejects duplicate tensor names', () => {
+  it('rejects duplicate tensor names with TENSOR_NAME', () => {
     const u = validUpdate();
-    expect(messageOf(parseUpdate({ ...u, tensors: [u.tensors[0], u.tensors[0]] }))).toBe(
-      'update.tensors[1].name must be a name not used by an earlier tensor but got "blocks.0.attn.q.snell_A"',
-    );
+    expect(parseUpdate({ ...u, tensors: [u.tensors[0], u.tensors[0]] })).toEqual({
+      ok: false,
+      error: { code: 'TENSOR_NAME', message: 'update.tensors[1].name must be a name not used by an earlier tensor but got "blocks.0.attn.q.snell_A"' },
+    });
+  });
+
+  it('rejects more than maxTensors tensors with PAYLOAD_TOO_LARGE, before parsing them', () => {
+    const u = validUpdate();
+    expect(parseUpdate({ ...u, tensors: new Array(4097).fill(0) })).toEqual({
+      ok: false,
+      error: { code: 'PAYLOAD_TOO_LARGE', message: 'update.tensors must be at most 4096 tensors but got an array of length 4097' },
+    });
   });
 
   it('counts further problems', () => {

@@ -59,14 +59,21 @@ export const wireTensorSchema = z
     }
   });
 
+/** A schema issue that PROTOCOL.md gives its own code rather than MALFORMED carries it in `params`. */
+const withCode = (errorCode: ErrorCode) => ({ errorCode });
+
+// the count is checked before the elements are parsed, so that a huge list costs nothing
 const tensorList = z
-  .array(wireTensorSchema, expect('an array of tensors'))
-  .max(DEFAULT_LIMITS.maxTensors, expect(`at most ${DEFAULT_LIMITS.maxTensors} tensors`))
+  .custom<unknown[]>((v) => !Array.isArray(v) || v.length <= DEFAULT_LIMITS.maxTensors, {
+    error: `at most ${DEFAULT_LIMITS.maxTensors} tensors`,
+    params: withCode(ErrorCode.PAYLOAD_TOO_LARGE),
+  })
+  .pipe(z.array(wireTensorSchema, expect('an array of tensors')))
   .check((ctx) => {
     const seen = new Set<string>();
     ctx.value.forEach((t, i) => {
       if (seen.has(t.name)) {
-        ctx.issues.push({ code: 'custom', path: [i, 'name'], input: t.name, message: 'a name not used by an earlier tensor' });
+        ctx.issues.push({ code: 'custom', path: [i, 'name'], input: t.name, message: 'a name not used by an earlier tensor', params: withCode(ErrorCode.TENSOR_NAME) });
       }
       seen.add(t.name);
     });
@@ -311,7 +318,14 @@ function toProtocolError(label: string, issues: readonly z.core.$ZodIssue[]): Pr
   else if (issue.code === 'invalid_union') message = `${path} must be one of the documented variants but got ${describeValue(issue.input)}`;
   else message = `${path} must be ${expectedPhrase(issue)} but got ${describeValue(issue.input)}`;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  return { code: ErrorCode.MALFORMED, message: message + more };
+  return { code: issueCode(issue), message: message + more };
+}
+
+/** MALFORMED, unless the issue carries the code PROTOCOL.md gives it (a repeated tensor name, too many tensors). */
+function issueCode(issue: z.core.$ZodIssue): ErrorCode {
+  const params: unknown = issue.code === 'custom' ? issue.params : undefined;
+  const code = typeof params === 'object' && params !== null && 'errorCode' in params ? params.errorCode : undefined;
+  return code === ErrorCode.TENSOR_NAME || code === ErrorCode.PAYLOAD_TOO_LARGE ? code : ErrorCode.MALFORMED;
 }
 
 /** Our custom messages are expected phrases; zod's own defaults ("Invalid input: …") are rephrased. */
