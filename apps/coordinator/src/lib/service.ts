@@ -48,6 +48,7 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     initialState = createTrainables(model, snell, {
       numClasses: evalData.classes.length,
       seed: task.seed,
+      factorInitScale: task.snell.factorInitScale,
       ...(task.snell.targets ? { targets: task.snell.targets } : {}),
     });
   } finally {

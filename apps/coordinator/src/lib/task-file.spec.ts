@@ -24,3 +24,21 @@ describe('taskSnellConfig', () => {
     expect(() => taskSnellConfig(parseTaskFile({ snell: { kernel: 'linear', heads: 2 } }))).toThrow(/heads .* must be 1 for the 'linear' kernel but got 2/);
   });
 });
+
+describe('task file options for short local runs', () => {
+  it('defaults to the reference semantics', () => {
+    const task = parseTaskFile({});
+    expect(task.snell.factorInitScale).toBe(1);
+    expect(task.trainer).toMatchObject({ factorLrScale: 1, denseWarmupEpochs: 0, sparsityRampEpochs: 0 });
+  });
+
+  it('keeps the options it is given', () => {
+    const task = parseTaskFile({ snell: { factorInitScale: 10 }, trainer: { factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5 } });
+    expect(task.snell.factorInitScale).toBe(10);
+    expect(task.trainer).toMatchObject({ factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5 });
+  });
+
+  it('rejects a zero factor learning-rate scale, naming the field', () => {
+    expect(() => parseTaskFile({ trainer: { factorLrScale: 0 } }, 't.json')).toThrow(/^t\.json: trainer\.factorLrScale: /);
+  });
+});

@@ -21,6 +21,8 @@ export const taskFileSchema = z.strictObject({
       sparsity: z.number().min(0).lt(1).optional(),
       threshold: z.enum(['reference', 'soft']).default('reference'),
       targets: z.array(z.string()).optional(),
+      // multiplies the reference initialisation of the round-0 factors (1 = the reference)
+      factorInitScale: z.number().positive().finite().default(1),
     })
     .prefault({}),
   trainer: z
@@ -35,6 +37,10 @@ export const taskFileSchema = z.strictObject({
       adapterDropout: z.number().min(0).lt(1).default(0.1),
       dropPath: z.number().min(0).lt(1).default(0.1),
       checkpoint: z.boolean().default(true),
+      // options that speed up SNELL in short local runs; the defaults are the reference semantics
+      factorLrScale: z.number().positive().finite().default(1),
+      denseWarmupEpochs: z.number().nonnegative().finite().default(0),
+      sparsityRampEpochs: z.number().nonnegative().finite().default(0),
     })
     .prefault({}),
   strategy: z

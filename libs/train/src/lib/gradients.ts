@@ -24,8 +24,11 @@ export interface BatchGradients {
  * FedProx term; a source only differentiates the loss of a batch at the variables' current values.
  */
 export interface GradientSource {
-  /** `step` is the 0-based optimizer step the gradients are for (seeds per-step randomness) */
-  gradients(variables: ReadonlyMap<string, tf.Variable>, batch: Batch, step: number): Promise<BatchGradients>;
+  /**
+   * `step` is the 0-based optimizer step the gradients are for (seeds per-step randomness); `snell`,
+   * when given, is the adapter configuration of this step (a sparsity schedule changes it), else the run's
+   */
+  gradients(variables: ReadonlyMap<string, tf.Variable>, batch: Batch, step: number, snell?: SnellConfig): Promise<BatchGradients>;
   close(): Promise<void> | void;
 }
 
@@ -81,10 +84,11 @@ export function localGradients(model: TrainableModel, gradientMasks?: ReadonlyMa
   return ({ config, snell, numClasses }) => {
     const rng = createRng(config.seed);
     return {
-      async gradients(variables, batch) {
-        const thresholds = await thresholdsFor(variables, snell);
+      async gradients(variables, batch, _step, stepSnell) {
+        const adapter = stepSnell ?? snell;
+        const thresholds = await thresholdsFor(variables, adapter);
         return crossEntropyGradients(model, variables, batch, numClasses, {
-          snell,
+          snell: adapter,
           gradientMasks,
           thresholds,
           checkpoint: config.checkpoint,

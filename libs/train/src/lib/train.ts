@@ -2,13 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
 import { batchIterator, type Batch, type Dataset } from '@fedsnell/data';
-import { AdamW, DEFAULT_ADAMW } from './adamw';
+import { AdamW, DEFAULT_ADAMW, factorLrScaler } from './adamw';
 import { resolveTrainerConfig, type TrainerConfig } from './config';
 import type { TrainMetrics, TrainProgress } from './events';
 import { localGradients, type GradientSource, type GradientSourceFactory } from './gradients';
 import type { TrainableModel } from './model';
 import { withProximalTerm } from './proximal';
 import { learningRateAt, scheduleFor } from './schedule';
+import { snellAtStep, sparsityScheduleFor } from './sparsity-schedule';
 import { toTensorMap, toVariables, trainMetrics, type RunningTotals } from './state';
 
 export interface TrainOptions {
@@ -50,12 +51,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (data.size === 0) throw new Error('train(): the dataset is empty');
   const schedule = scheduleFor(cfg, data.size);
   const { totalSteps } = schedule;
+  // dense warm-up / sparsity ramp; without them every step trains the given configuration object
+  const sparsity = snell && (cfg.denseWarmupEpochs > 0 || cfg.sparsityRampEpochs > 0) ? sparsityScheduleFor(cfg, snell.sparsity, data.size) : undefined;
   const factory = options.gradients ?? (options.model && localGradients(options.model, options.gradientMasks));
   if (!factory) throw new Error('train(): a model is required to train on this thread');
 
   const variables = toVariables(initial);
   const anchors = cfg.proximalMu > 0 ? toVariables(initial, false) : undefined;
-  const optimizer = new AdamW(variables, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay });
+  const optimizer = new AdamW(variables, { ...DEFAULT_ADAMW, weightDecay: cfg.weightDecay, lrScale: factorLrScaler(cfg.factorLrScale) });
   const totals: RunningTotals = { seen: 0, lossSum: 0, correct: 0, steps: 0 };
   // the batch being prefetched when the loop stops early; its result is then dropped
   let next: Promise<IteratorResult<Batch>> | undefined;
@@ -74,7 +77,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (signal?.aborted) throw new Error('train(): aborted');
         const step = totals.steps;
         const lr = learningRateAt(step, schedule);
-        const computed = await source.gradients(variables, batch, step);
+        const computed = await source.gradients(variables, batch, step, snellAtStep(snell, step, sparsity));
         let loss: number;
         let hits: number;
         try {

@@ -56,7 +56,7 @@ export class GradientWorker {
     });
     const named = new Map(init.trainables.map((t, i) => [t.name, variables[i]]));
     const { grads, loss, hits } = crossEntropyGradients(model, named, msg, init.numClasses, {
-      snell: init.snell,
+      snell: init.snell && msg.sparsity !== undefined ? { ...init.snell, sparsity: msg.sparsity } : init.snell,
       training: true,
       adapterDropout: init.adapterDropout,
       dropPath: init.dropPath,

@@ -31,6 +31,8 @@ export interface StepMessage {
   id: number;
   /** seeds this step's dropout / drop-path draws in the worker */
   seed: number;
+  /** this step's sparsity when a schedule moves it away from init's adapter configuration */
+  sparsity?: number;
   trainables: Float32Array[];
   x: Float32Array;
   y: Int32Array;

@@ -54,6 +54,20 @@ describe('train with workers', () => {
     expect(maxRelativeDifference(initial, parallel.state)).toBeGreaterThan(1e-3);
   });
 
+  it('gives this thread and 2 workers the same state under a dense warm-up', async () => {
+    const data = halvesDataset(10, 8, 5);
+    const initial = initialState();
+    const cfg = { ...config, denseWarmupEpochs: 1 };
+    const single = await trainOnThisThread({ model, data, initial, snell, config: cfg });
+    const plain = await trainOnThisThread({ model, data, initial, snell, config });
+
+    const parallel = await train({ model, backbone, data, initial, snell, config: cfg, workers: 2 });
+
+    expect(maxRelativeDifference(single.state, parallel.state)).toBeLessThan(1e-4);
+    // the warm-up changed the run, so the workers must have trained dense for the first epoch
+    expect(maxRelativeDifference(plain.state, parallel.state)).toBeGreaterThan(1e-3);
+  });
+
   it('gives this thread and 2 workers the same state with the FedProx term', async () => {
     const data = halvesDataset(9, 8, 6);
     const initial = initialState();

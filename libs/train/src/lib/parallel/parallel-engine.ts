@@ -168,12 +168,14 @@ export class ParallelGradientEngine {
 
   /**
    * Gradients of the mean loss over `batch` (x: NCHW float32 [n, 3, H, W], y: labels) at the given
-   * trainable values (by name, every declared trainable). `seed` seeds the workers' dropout draws.
+   * trainable values (by name, every declared trainable). `seed` seeds the workers' dropout draws;
+   * `sparsity`, when given, replaces the adapter's sparsity for this step (a sparsity schedule).
    */
   async gradients(
     trainables: ReadonlyMap<string, Float32Array>,
     batch: { x: Float32Array; y: Int32Array; n: number },
     seed = 0,
+    sparsity?: number,
   ): Promise<ParallelGradients> {
     if (this.failed) throw this.failed;
     if (this.threads.length === 0) throw new Error(`${FN}.gradients(): the engine was closed`);
@@ -196,6 +198,7 @@ export class ParallelGradientEngine {
           type: 'step',
           id: this.nextId++,
           seed: (seed * 7919 + k) >>> 0,
+          ...(sparsity !== undefined ? { sparsity } : {}),
           trainables: values.map((v) => v.slice()),
           x: batch.x.slice(start * pixels, (start + count) * pixels),
           y: batch.y.slice(start, start + count),

@@ -35,10 +35,11 @@ export function workerGradients(options: WorkerGradientOptions): GradientSourceF
       checkpoint: config.checkpoint,
     });
     return {
-      async gradients(variables, batch, step) {
+      async gradients(variables, batch, step, stepSnell) {
         const values = new Map<string, Float32Array>();
         for (const [name, v] of variables) values.set(name, (await v.data()) as Float32Array);
-        const result = await engine.gradients(values, batch, config.seed * 1_000_003 + step);
+        const sparsity = stepSnell && stepSnell !== snell ? stepSnell.sparsity : undefined;
+        const result = await engine.gradients(values, batch, config.seed * 1_000_003 + step, sparsity);
         return tf.tidy(() => ({
           grads: Object.fromEntries(specs.map((s) => [s.name, tf.tensor(result.grads.get(s.name) as Float32Array, s.shape)])),
           loss: tf.scalar(result.loss),
