@@ -270,7 +270,6 @@ describe('coordinator: identities, poisoning bounds and bounded resources', () =
       const about = lines.filter((l) => l.includes('malformed packet'));
       expect(about.length).toBeLessThanOrEqual(20);
       expect(lines.join('\n').length).toBeLessThan(50_000);
-      // eslint-disable-next-line no-control-regex
       expect(lines.some((l) => /[\u0000-\u001f]/.test(l))).toBe(false);
     });
   });

@@ -1,7 +1,10 @@
 import type { LogFields, Logger } from './options';
 
-/** Longest string field a log line carries; the rest is cut and counted. */
+/** Longest string field a line caused by a peer carries; the rest is cut and counted. */
 export const MAX_LOG_FIELD_CHARS = 256;
+
+/** Longest string field of any line (an operator's effective configuration fits). */
+const MAX_LINE_FIELD_CHARS = 16_384;
 
 /**
  * What a peer can put in a log, made safe for one line: control characters (C0, DEL, C1, line and
@@ -9,28 +12,27 @@ export const MAX_LOG_FIELD_CHARS = 256;
  */
 export function safeText(value: string, max = MAX_LOG_FIELD_CHARS): string {
   const cut = value.length > max ? value.slice(0, max) : value;
-  // eslint-disable-next-line no-control-regex
   const escaped = cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return value.length > max ? `${escaped}…(+${value.length - max} chars)` : escaped;
 }
 
-function safeFields(fields: LogFields): LogFields {
+function safeFields(fields: LogFields, max = MAX_LOG_FIELD_CHARS): LogFields {
   const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) out[safeText(key, 64)] = typeof value === 'string' ? safeText(value) : value;
+  for (const [key, value] of Object.entries(fields)) out[safeText(key, 64)] = typeof value === 'string' ? safeText(value, max) : value;
   return out;
 }
 
 /**
  * One line per event on stderr: `2026-11-28T09:00:00.000Z warn message key=value …`, or one JSON
- * object per line with `json: true` (for log collectors). Every string is escaped and truncated
- * (safeText), so no field can break a line or flood the log.
+ * object per line with `json: true` (for log collectors). Every string is escaped (safeText) so no
+ * field can break a line; what peers cause goes through peerLogger, which also cuts and rate-limits.
  */
 export function streamLogger(options: { json?: boolean; write?: (line: string) => void } = {}): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: string, rawMessage: string, rawFields: LogFields = {}) => {
     const time = new Date().toISOString();
-    const message = safeText(rawMessage);
-    const fields = safeFields(rawFields);
+    const message = safeText(rawMessage, MAX_LINE_FIELD_CHARS);
+    const fields = safeFields(rawFields, MAX_LINE_FIELD_CHARS);
     if (options.json) {
       write(JSON.stringify({ time, level, message, ...fields }));
       return;

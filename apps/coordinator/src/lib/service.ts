@@ -23,6 +23,9 @@ export interface ServiceOptions {
   limits?: Partial<ProtocolLimits>;
   autoStart?: boolean;
   protectBackbone?: boolean;
+  /** Per-device tokens: token → client id (`--tokens-file`). */
+  clientTokens?: ReadonlyMap<string, string>;
+  maxConnectionsPerToken?: number;
 }
 
 export interface Service {
@@ -59,6 +62,7 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
   const strategy = createStrategy(strategyConfig);
   const proximalMu = task.strategy.name === 'fedprox' ? Number((task.strategy as { proximalMu?: unknown }).proximalMu ?? 0) : 0;
   const taskId = task.taskId ?? `task-${folder.sha256.slice(0, 8)}-${task.seed}`;
+  const { maxExamplesPerClient, ...rounds } = task.rounds;
 
   const coordinator = await createCoordinator({
     port: o.port,
@@ -70,7 +74,7 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
       taskId,
       snell: { ...snell, targets },
       trainer: { ...task.trainer, schedule: 'cosine', seed: task.seed, proximalMu },
-      data: { classes: evalData.classes },
+      data: { classes: evalData.classes, ...(maxExamplesPerClient !== undefined ? { maxExamples: maxExamplesPerClient } : {}) },
       updateDtype: task.updateDtype,
     },
     initialState,
@@ -78,13 +82,15 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     evaluate: createEvaluator({ config: folder.config, backbone: folder.tensors, data: evalData, snell, batchSize: task.eval.batchSize }),
     measureGaps: (updates, state) => aggregationGaps(updates, state, snell),
     stateDir: o.stateDir,
-    rounds: task.rounds,
+    rounds,
     rng: createRng(task.seed),
     // (seed, round) → generator: resumed rounds sample and seed exactly as the first run would
     roundRng: (round) => createRng((Math.imul(task.seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(round + 1, 0xc2b2ae35)) >>> 0),
     logger: o.logger,
     autoStart: o.autoStart ?? true,
     protectBackbone: o.protectBackbone,
+    clientTokens: o.clientTokens,
+    maxConnectionsPerToken: o.maxConnectionsPerToken,
   });
   const summary = {
     url: coordinator.url,

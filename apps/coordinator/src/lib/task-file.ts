@@ -57,6 +57,11 @@ export const taskFileSchema = z.strictObject({
       roundTimeoutMs: z.number().nonnegative().optional(),
       waitForClientsMs: z.number().nonnegative().optional(),
       maxUpdateNorm: z.number().positive().optional(),
+      // ‖update − global‖ ≤ this × max(‖global‖, 1)
+      maxRelativeUpdateNorm: z.number().positive().finite().optional(),
+      // most numExamples one update may count (task.data.maxExamples; default 100000)
+      maxExamplesPerClient: z.number().int().positive().optional(),
+      reconnectGraceMs: z.number().nonnegative().optional(),
       staleUpdates: z.strictObject({ maxStaleness: z.number().int().positive(), discount: z.number().gt(0).max(1) }).optional(),
     })
     .prefault({}),
