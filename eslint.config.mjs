@@ -16,11 +16,13 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            // the wire contract depends on nothing of ours
-            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol', 'type:app'] },
-            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol', 'type:app'] },
+            // small shared helpers (seeded RNG, float16, sha256, error messages) depend on nothing
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
+            // the wire contract depends on nothing of ours but those helpers
+            { sourceTag: 'type:protocol', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol', 'type:util'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol', 'type:app', 'type:util'] },
+            { sourceTag: 'type:test', onlyDependOnLibsWithTags: ['type:lib', 'type:protocol', 'type:app', 'type:util'] },
             // code that runs in browsers never pulls in Node-only projects
             { sourceTag: 'platform:universal', onlyDependOnLibsWithTags: ['platform:universal'] },
             { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:universal', 'platform:browser'] },

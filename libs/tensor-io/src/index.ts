@@ -5,5 +5,4 @@ export { parseSafetensors } from './lib/parse-safetensors';
 export type { ParsedSafetensors, ParsedTensor } from './lib/parse-safetensors';
 export { serializeSafetensors } from './lib/serialize-safetensors';
 export type { SerializeOptions } from './lib/serialize-safetensors';
-export { float32ToFloat16Bits, float16BitsToFloat32, bfloat16BitsToFloat32 } from './lib/float16';
-export { sha256Hex } from './lib/sha256';
+export { float32ToFloat16Bits, float16BitsToFloat32, bfloat16BitsToFloat32, sha256Hex } from '@fedsnell/util';

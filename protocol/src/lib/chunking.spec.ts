@@ -1,4 +1,4 @@
-import { ByteBudget, ChunkAssembler, sendTransfer, sha256Hex, splitTransfer, type AssemblerOptions } from './chunking';
+import { ByteBudget, ChunkAssembler, sendTransfer, splitTransfer, type AssemblerOptions } from './chunking';
 import { decodePayload, encodePayload } from './codec';
 import { parseUpdate, type Ack, type Chunk } from './schemas';
 import { validUpdate } from './test-fixtures';
@@ -17,12 +17,6 @@ async function feed(assembler: ChunkAssembler, chunks: Chunk[]) {
   for (const chunk of chunks) results.push(await assembler.add(chunk));
   return results;
 }
-
-describe('sha256Hex', () => {
-  it('hashes the empty string', async () => {
-    expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-  });
-});
 
 describe('splitTransfer', () => {
   it('cuts into chunks of at most chunkBytes', async () => {

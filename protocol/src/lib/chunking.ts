@@ -1,13 +1,7 @@
+import { sha256Hex } from '@fedsnell/util';
 import { ErrorCode, type ProtocolError } from './errors';
 import type { Ack, Chunk, TransferEvent } from './schemas';
 
-/** Lowercase hex sha256 via WebCrypto (Node 20 and browsers alike). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // WebCrypto refuses views of a SharedArrayBuffer; copy only in that case
-  const input = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : bytes.slice();
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', input));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 export function newTransferId(): string {
   const random = crypto.getRandomValues(new Uint8Array(12));

@@ -1,4 +1,4 @@
-import { fromFloat16Bits, toFloat16Bits } from './float16';
+import { fromFloat16Bits, toFloat16Bits } from '@fedsnell/util';
 
 export type WireDType = 'f32' | 'f16';
 

@@ -8,6 +8,7 @@ import { parseBackendChoice, type BackendChoice } from '@fedsnell/train';
 import { resolveWorkers } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { progressBar } from '../lib/progress';
+import { errorMessage } from '@fedsnell/util';
 
 interface ClientOpts {
   server: string;
@@ -53,7 +54,7 @@ async function runClient(opts: ClientOpts): Promise<void> {
   try {
     workers = resolveWorkers(opts.workers, '--workers');
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw new CliError(errorMessage(error));
   }
   if (workers > 1 && backend === 'auto') backend = 'wasm';
   const data = resolve(opts.data);
@@ -73,7 +74,7 @@ async function runClient(opts: ClientOpts): Promise<void> {
       onEvent: (e) => view?.show(e),
     });
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw new CliError(errorMessage(error));
   }
   const onSignal = (signal: NodeJS.Signals) => {
     view?.line(`${signal}: stopping`);
@@ -87,7 +88,7 @@ async function runClient(opts: ClientOpts): Promise<void> {
     const accepted = result.rounds.filter((r) => r.outcome === 'accepted').length;
     process.stdout.write(`client ${result.clientId ?? '(none)'}: ${accepted} update(s) accepted in ${result.rounds.length} round(s); ${result.reason}\n`);
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw new CliError(errorMessage(error));
   } finally {
     view?.close();
     process.off('SIGINT', onSignal);

@@ -16,6 +16,7 @@ import { tableHeader, tableRow, writeRunReport, type RoundRow } from '../lib/rep
 import { readTask } from './coordinator';
 import { partitionFolder } from './data';
 import { mergeToFolder } from './merge';
+import { errorMessage } from '@fedsnell/util';
 
 const ROOT = packageRoot();
 /** The backbone the package ships: a ViT pretrained by `fedsnell pretrain` on fashion-mnist. */
@@ -223,7 +224,7 @@ function demoTask(task: ReturnType<typeof parseTaskFile>, opts: DemoOpts) {
   try {
     return parseTaskFile({ ...task, rounds, strategy }, 'demo task');
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err));
   }
 }
 

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { decodeAdapter, type AdapterFile } from '@fedsnell/snell';
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
+import { errorMessage } from '@fedsnell/util';
 
 interface PullOpts {
   server: string;
@@ -49,7 +50,7 @@ async function runPull(opts: PullOpts): Promise<void> {
   try {
     adapter = decodeAdapter(bytes.body);
   } catch (error) {
-    throw new CliError(`${url.href} did not send a valid fedsnell adapter (nothing written): ${(error as Error).message}`);
+    throw new CliError(`${url.href} did not send a valid fedsnell adapter (nothing written): ${errorMessage(error)}`);
   }
   const out = resolve(opts.out);
   await mkdir(dirname(out), { recursive: true });
@@ -76,12 +77,12 @@ async function download(url: URL, opts: PullOpts): Promise<{ body: Uint8Array; d
     throw new CliError(`cannot reach ${url.origin}: ${networkReason(error)}`);
   }
   if (response.status === 401 || response.status === 403) {
-    throw new CliError(`${url.origin} refused the admin token (${response.status}): ${await errorMessage(response)}`);
+    throw new CliError(`${url.origin} refused the admin token (${response.status}): ${await responseMessage(response)}`);
   }
   if (response.status === 404) {
-    throw new CliError(`${url.origin} has no adapter${opts.round === undefined ? '' : ` for round ${opts.round}`} (404): ${await errorMessage(response)}`);
+    throw new CliError(`${url.origin} has no adapter${opts.round === undefined ? '' : ` for round ${opts.round}`} (404): ${await responseMessage(response)}`);
   }
-  if (response.status !== 200) throw new CliError(`GET ${url.href} answered ${response.status}: ${await errorMessage(response)}`);
+  if (response.status !== 200) throw new CliError(`GET ${url.href} answered ${response.status}: ${await responseMessage(response)}`);
   let body: Uint8Array;
   try {
     body = new Uint8Array(await response.arrayBuffer());
@@ -92,7 +93,7 @@ async function download(url: URL, opts: PullOpts): Promise<{ body: Uint8Array; d
 }
 
 /** The coordinator's own error text (`{error: {code, message}}`), or the status text. */
-async function errorMessage(response: Response): Promise<string> {
+async function responseMessage(response: Response): Promise<string> {
   const text = await response.text().catch(() => '');
   try {
     const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
@@ -108,7 +109,7 @@ function networkReason(error: unknown): string {
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.code === 'ENOTFOUND') return 'host not found';
   if ((error as Error).name === 'TimeoutError') return 'timed out';
-  return typeof cause?.message === 'string' ? cause.message : (error as Error).message;
+  return typeof cause?.message === 'string' ? cause.message : errorMessage(error);
 }
 
 /** The round from the adapter's metadata, else from the attachment's file name. */

@@ -8,6 +8,7 @@ import { resolveWorkers, train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { loadBackbone, openData, selectBackend } from '../lib/load';
 import { progressBar } from '../lib/progress';
+import { errorMessage } from '@fedsnell/util';
 
 interface TrainOpts {
   backbone: string;
@@ -95,7 +96,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
       threshold: opts.threshold,
     });
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err));
   }
   const trainer = resolveTrainerConfig({
     epochs: opts.epochs,
@@ -117,7 +118,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
   try {
     workers = resolveWorkers(opts.workers, '--workers');
   } catch (err) {
-    throw new CliError((err as Error).message);
+    throw new CliError(errorMessage(err));
   }
   const backend = await selectBackend(opts.backend);
   if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {

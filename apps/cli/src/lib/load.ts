@@ -6,6 +6,7 @@ import { loadBackboneFolder, type BackboneFolder } from '@fedsnell/vit/node';
 import { openImageFolder, type ImageFolderDataset } from '@fedsnell/data/node';
 import { preprocessFromPretrained, type PreprocessConfig } from '@fedsnell/data';
 import { CliError } from './run';
+import { errorMessage } from '@fedsnell/util';
 
 export async function selectBackend(choice: string | undefined): Promise<BackendName> {
   return useBackend(parseBackendChoice(choice ?? 'auto'));
@@ -31,12 +32,12 @@ export async function readAdapter(path: string): Promise<AdapterFile> {
     bytes = await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `no such adapter file '${path}'` : `cannot read '${path}': ${(err as Error).message}`);
+    throw new CliError(code === 'ENOENT' ? `no such adapter file '${path}'` : `cannot read '${path}': ${errorMessage(err)}`);
   }
   try {
     return decodeAdapter(bytes);
   } catch (err) {
-    throw new CliError(`'${path}' is not a valid fedsnell adapter: ${(err as Error).message}`);
+    throw new CliError(`'${path}' is not a valid fedsnell adapter: ${errorMessage(err)}`);
   }
 }
 

@@ -1,5 +1,6 @@
 import * as jpeg from 'jpeg-js';
 import type { RawImage } from './types';
+import { errorMessage } from '@fedsnell/util';
 
 interface JpegComponent {
   id: number;
@@ -170,7 +171,7 @@ export function decodeJpeg(bytes: Uint8Array, name: string): RawImage {
       maxMemoryUsageInMB: 1024,
     });
   } catch (e) {
-    throw new Error(`decodeImage() could not decode ${name}: corrupt JPEG (${(e as Error).message})`);
+    throw new Error(`decodeImage() could not decode ${name}: corrupt JPEG (${errorMessage(e)})`);
   }
   const { width: w, height: h, data } = decoded;
   if (n === 1) return { width: w, height: h, channels: 3, data };

@@ -1,23 +1,6 @@
-/** A source of uniform numbers in [0, 1). */
-export type Rng = () => number;
+import type { Rng } from '@fedsnell/util';
 
-/**
- * mulberry32: a tiny, fast 32-bit generator, plenty for shuffles and partitions. Every random choice in
- * this library takes a seed so that runs are reproducible.
- */
-export function mulberry32(seed: number): Rng {
-  if (!Number.isInteger(seed)) {
-    throw new Error(`seed passed to mulberry32() must be an integer but got ${seed}`);
-  }
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32, type Rng } from '@fedsnell/util';
 
 /** Derives an independent stream seed from (seed, stream), e.g. one per epoch or per class. */
 export function deriveSeed(seed: number, stream: number): number {

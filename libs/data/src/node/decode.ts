@@ -1,6 +1,7 @@
 import { PNG } from 'pngjs';
 import { decodeJpeg } from '../lib/jpeg';
 import type { RawImage } from '../lib/types';
+import { errorMessage } from '@fedsnell/util';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -33,7 +34,7 @@ function decodePng(bytes: Uint8Array, name: string): RawImage {
   try {
     png = PNG.sync.read(input, { skipRescale: depth === 16 });
   } catch (e) {
-    throw new Error(`decodeImage() could not decode ${name}: corrupt PNG (${(e as Error).message})`);
+    throw new Error(`decodeImage() could not decode ${name}: corrupt PNG (${errorMessage(e)})`);
   }
   const { width, height } = png;
   const n = width * height * 4;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SafetensorsError } from './errors';
 import { readSafetensorsFile, sha256File, writeFileAtomic } from './node-files';
 import { serializeSafetensors } from './serialize-safetensors';
-import { sha256Hex } from './sha256';
+import { sha256Hex } from '@fedsnell/util';
 
 const FIXTURE = `${process.env['FEDSNELL_FIXTURE_DIR']}/model.safetensors`;
 

@@ -1,6 +1,6 @@
 import { SafetensorsError } from './errors';
 import { HOST_IS_LITTLE_ENDIAN, ITEM_SIZE, KNOWN_DTYPES, isSupportedDType } from './dtypes';
-import { bfloat16BitsToFloat32, float16BitsToFloat32 } from './float16';
+import { bfloat16BitsToFloat32, float16BitsToFloat32 } from '@fedsnell/util';
 import { NamedTensor, SafetensorsDType, sizeOf } from './types';
 
 export interface ParsedTensor extends NamedTensor {

@@ -1,6 +1,6 @@
 import { SafetensorsError } from './errors';
 import { HOST_IS_LITTLE_ENDIAN } from './dtypes';
-import { float32ToFloat16Bits } from './float16';
+import { float32ToFloat16Bits } from '@fedsnell/util';
 import { NamedTensor, TensorMap, sizeOf } from './types';
 
 export interface SerializeOptions {

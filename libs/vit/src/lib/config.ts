@@ -2,6 +2,7 @@
  * timm VisionTransformer configuration: the architecture table and `config.json` normalisation.
  * Normalisation happens once, here; the model only ever sees a resolved `VitConfig`.
  */
+import { errorMessage } from '@fedsnell/util';
 
 export interface VitArchitecture {
   imgSize: number;
@@ -147,7 +148,7 @@ export function resolveVitConfig(json: unknown): VitConfig {
   try {
     base = vitArchitecture(json['architecture']);
   } catch (e) {
-    return fail((e as Error).message.replace(/^vitArchitecture\(\): /, ''));
+    return fail(errorMessage(e).replace(/^vitArchitecture\(\): /, ''));
   }
   const args = json['model_args'] ?? {};
   if (!isRecord(args)) fail(`model_args must be an object but got ${JSON.stringify(args)}`);

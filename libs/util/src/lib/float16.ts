@@ -1,5 +1,5 @@
 // IEEE 754 binary16 and bfloat16 packing. Done on the float32 bit pattern (not with Math) so that
-// rounding is exactly round-to-nearest-even, like numpy's and torch's casts.
+// rounding is exactly round-to-nearest-even and NaNs are encoded as numpy's astype(float16) does.
 
 function bitsOf(values: Float32Array): Uint32Array {
   return new Uint32Array(values.buffer, values.byteOffset, values.length);
@@ -10,8 +10,11 @@ function halfFromFloatBits(bits: number): number {
   const exponent = (bits >>> 23) & 0xff;
   const mantissa = bits & 0x7fffff;
   if (exponent === 0xff) {
-    // Keep a NaN a NaN even when its payload lives only in the low bits that are dropped.
-    return mantissa === 0 ? sign | 0x7c00 : sign | 0x7e00 | (mantissa >>> 13);
+    if (mantissa === 0) return sign | 0x7c00;
+    // numpy keeps the payload's top ten bits, quiet bit included; a NaN whose payload lives only in
+    // the dropped low bits becomes 0x7c01 so that it stays a NaN
+    const payload = mantissa >>> 13;
+    return sign | 0x7c00 | (payload === 0 ? 1 : payload);
   }
   const halfExponent = exponent - 127 + 15;
   if (halfExponent >= 0x1f) return sign | 0x7c00;
@@ -69,4 +72,23 @@ export function bfloat16BitsToFloat32(halves: Uint16Array): Float32Array {
   const outBits = bitsOf(out);
   for (let i = 0; i < halves.length; i++) outBits[i] = halves[i] << 16;
   return out;
+}
+
+const scratch = new Float32Array(1);
+const scratchBits = bitsOf(scratch);
+
+/** IEEE binary16 bits of one number (rounded to float32 first, then as float32ToFloat16Bits). */
+export function toFloat16Bits(value: number): number {
+  scratch[0] = value;
+  return halfFromFloatBits(scratchBits[0]);
+}
+
+/** The value of one IEEE binary16 bit pattern (exact). */
+export function fromFloat16Bits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }

@@ -1,4 +1,4 @@
-import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToFloat16Bits } from './float16';
+import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Bits, toFloat16Bits } from './float16';
 
 function half(x: number): number {
   return float32ToFloat16Bits(new Float32Array([x]))[0];
@@ -27,14 +27,17 @@ describe('float32ToFloat16Bits', () => {
   it('rounds a normal tie up to even (1 + 3·2^-11)', () => expect(half(1 + 3 * 2 ** -11)).toBe(0x3c02));
   it('rounds above a tie up (1 + 2^-11 + 2^-20)', () => expect(half(1 + 2 ** -11 + 2 ** -20)).toBe(0x3c01));
   it('keeps -0', () => expect(half(-0)).toBe(0x8000));
-  it('keeps NaN a NaN', () => {
-    const bits = half(NaN);
-    expect(bits & 0x7c00).toBe(0x7c00);
-    expect(bits & 0x3ff).not.toBe(0);
-  });
-  it('keeps a NaN whose payload is only in dropped bits a NaN', () => {
-    const nan = new Float32Array(new Uint32Array([0x7f800001]).buffer);
-    expect(float32ToFloat16Bits(nan)[0] & 0x3ff).not.toBe(0);
+  // numpy 2.4.6: np.array([bits], np.uint32).view(np.float32).astype(np.float16).view(np.uint16)
+  it.each([
+    [0x7fc00000, 0x7e00],
+    [0xffc00000, 0xfe00],
+    [0x7fffffff, 0x7fff],
+    [0x7fa00000, 0x7d00],
+    [0x7f800001, 0x7c01],
+    [0x7f802000, 0x7c01],
+  ])('packs the NaN bits %i as numpy does', (floatBits, expected) => {
+    const nan = new Float32Array(new Uint32Array([floatBits]).buffer);
+    expect(float32ToFloat16Bits(nan)[0]).toBe(expected);
   });
 });
 
@@ -58,4 +61,25 @@ describe('bfloat16BitsToFloat32', () => {
   it('reads 0x3F80 as 1', () => expect(bfloat16BitsToFloat32(new Uint16Array([0x3f80]))[0]).toBe(1));
   it('reads 0xC040 as -3', () => expect(bfloat16BitsToFloat32(new Uint16Array([0xc040]))[0]).toBe(-3));
   it('reads 0x7F80 as +Inf', () => expect(bfloat16BitsToFloat32(new Uint16Array([0x7f80]))[0]).toBe(Infinity));
+});
+
+describe('toFloat16Bits and fromFloat16Bits', () => {
+  it('pack single numbers as the array form does', () => {
+    expect([1, -2, 0.5, 65504, 70000, -Infinity, 2 ** -24].map(toFloat16Bits)).toEqual([0x3c00, 0xc000, 0x3800, 0x7bff, 0x7c00, 0xfc00, 0x0001]);
+    expect(toFloat16Bits(NaN)).toBe(0x7e00);
+  });
+
+  it('read signed zero, infinity and NaN', () => {
+    expect(Object.is(fromFloat16Bits(0x8000), -0)).toBe(true);
+    expect(fromFloat16Bits(0x7c00)).toBe(Infinity);
+    expect(fromFloat16Bits(0x7e00)).toBeNaN();
+  });
+
+  it('round-trip every finite half', () => {
+    let mismatches = 0;
+    for (let bits = 0; bits < 0x10000; bits++) {
+      if ((bits & 0x7c00) !== 0x7c00 && toFloat16Bits(fromFloat16Bits(bits)) !== bits) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
 });
