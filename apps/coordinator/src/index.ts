@@ -10,3 +10,4 @@ export { parseTaskFile, taskFileSchema, taskSnellConfig } from './lib/task-file'
 export type { TaskFile } from './lib/task-file';
 export { createEvaluator } from './lib/evaluator';
 export { streamLogger } from './lib/logger';
+export { loadTokensFile, parseTokensFile } from './lib/identity';

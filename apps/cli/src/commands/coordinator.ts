@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseTaskFile, startCoordinatorService, streamLogger, type TaskFile } from '@fedsnell/coordinator';
+import { loadTokensFile, parseTaskFile, startCoordinatorService, streamLogger, type TaskFile } from '@fedsnell/coordinator';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { selectBackend } from '../lib/load';
 import { errorMessage } from '@fedsnell/util';
@@ -20,6 +20,9 @@ interface CoordinatorOpts {
   logJson?: boolean;
   protectBackbone?: boolean;
   json?: boolean;
+  tokensFile?: string;
+  maxConnectionsPerToken?: number;
+  exitWhenDone?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -37,6 +40,9 @@ export function registerCoordinator(program: Command): void {
     .option('--client-token <token>', 'token clients join with (repeatable; env FEDSNELL_CLIENT_TOKENS, comma-separated)', collect, [])
     .option('--admin-token <token>', 'token for the admin API (env FEDSNELL_ADMIN_TOKEN)')
     .option('--backend <name>', 'backend for evaluation: auto|webgpu|wasm|cpu', 'auto')
+    .option('--tokens-file <file>', 'per-device tokens: one "<token> <clientId>" per line; each token may only use its own id')
+    .option('--max-connections-per-token <n>', 'connections one token may hold at once', numberOption('--max-connections-per-token', 1, 1_000_000, true), 64)
+    .option('--exit-when-done', 'exit with status 0 once the last round closed (clients are told the task finished)')
     .option('--protect-backbone', 'require a client token for the backbone files too')
     .option('--log-json', 'log one JSON object per line on stderr')
     .option('--json', 'print one JSON object describing the running coordinator on stdout once it listens')
@@ -71,7 +77,15 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
   let clientTokens = [...opts.clientToken, ...envClients];
   let adminToken = opts.adminToken ?? process.env['FEDSNELL_ADMIN_TOKEN'];
   const generated: Record<string, string> = {};
-  if (clientTokens.length === 0) {
+  let deviceTokens: Map<string, string> | undefined;
+  if (opts.tokensFile) {
+    try {
+      deviceTokens = await loadTokensFile(resolve(opts.tokensFile));
+    } catch (err) {
+      throw new CliError(errorMessage(err));
+    }
+  }
+  if (clientTokens.length === 0 && !deviceTokens?.size) {
     clientTokens = [randomBytes(18).toString('base64url')];
     generated['clientToken'] = clientTokens[0];
   }
@@ -79,7 +93,7 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     adminToken = randomBytes(18).toString('base64url');
     generated['adminToken'] = adminToken;
   }
-  if (clientTokens.includes(adminToken)) throw new CliError('the admin token must differ from every client token');
+  if (clientTokens.includes(adminToken) || deviceTokens?.has(adminToken)) throw new CliError('the admin token must differ from every client token');
   const backend = await selectBackend(opts.backend);
   const logger = streamLogger({ json: opts.logJson });
   const service = await startCoordinatorService({
@@ -92,6 +106,8 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     tokens: { client: clientTokens, admin: adminToken },
     logger,
     protectBackbone: opts.protectBackbone ?? false,
+    clientTokens: deviceTokens,
+    maxConnectionsPerToken: opts.maxConnectionsPerToken,
   });
   const summary = { ...service.summary, backend, ...(Object.keys(generated).length ? { generatedTokens: generated } : {}) };
   if (opts.json) printJson(summary);
@@ -111,5 +127,12 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    if (opts.exitWhenDone) {
+      void service.coordinator.finished.then((done) => {
+        const accuracy = done.metrics['accuracy'];
+        process.stdout.write(`task ${done.taskId} finished: ${done.roundsCompleted} rounds${accuracy === undefined ? '' : `, accuracy ${accuracy.toFixed(4)}`}\n`);
+        stop('task finished');
+      });
+    }
   });
 }
