@@ -23,6 +23,19 @@ if (!process.env.XDG_RUNTIME_DIR) {
   process.env.XDG_RUNTIME_DIR = dir;
 }
 
+// `npx fedsnell …` runs this file under `sh -c` below npm; npm passes SIGTERM/SIGINT to that shell,
+// which ends without passing it on. Take the shell's end (this process is handed to another parent)
+// as the signal, so stopping the command a user started stops the command itself.
+if (process.env.npm_command === 'exec') {
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    process.kill(process.pid, 'SIGTERM');
+  }, 250);
+  watch.unref();
+}
+
 if (fs.existsSync(sources)) {
   process.env.TSX_TSCONFIG_PATH = path.join(root, 'tsconfig.base.json');
   require('tsx/cjs');
