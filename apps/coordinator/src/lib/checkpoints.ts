@@ -1,8 +1,9 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseSafetensors, serializeSafetensors, type TensorMap } from '@fedsnell/tensor-io';
-import { writeFileAtomic } from '@fedsnell/tensor-io/node';
+import type { RoundRecord } from './history';
 import type { Logger } from './options';
+import { nodeStateWriter, type StateWriter } from './state-files';
 
 /** What the coordinator needs besides the tensors to resume at a round. */
 export interface CheckpointInfo {
@@ -10,6 +11,11 @@ export interface CheckpointInfo {
   taskId: string;
   createdAt: number;
   strategyState?: unknown;
+  /**
+   * The record of round `round - 1`, whose result this state is: the checkpoint and its history
+   * entry are one file, so a round is closed exactly when this file exists (rounds.json is a copy).
+   */
+  closed?: RoundRecord;
 }
 
 export interface Checkpoint {
@@ -22,16 +28,24 @@ const INFO_KEY = 'fedsnell.checkpoint';
 
 export const checkpointName = (round: number) => `round-${String(round).padStart(6, '0')}.safetensors`;
 
+function infoOf(metadata: Record<string, string>, round: number): CheckpointInfo {
+  const info = JSON.parse(metadata[INFO_KEY] ?? 'null') as CheckpointInfo | null;
+  if (!info || info.round !== round || typeof info.taskId !== 'string') throw new Error(`metadata ${INFO_KEY} is missing or names another round`);
+  return info;
+}
+
 /**
- * One `.safetensors` per round in `dir`: the global state the clients of that round start from,
- * written atomically (temp file + rename) before the round is announced. Each file is also a
- * valid fedsnell adapter: `__metadata__.fedsnell` comes from `adapterMetadata`.
+ * One `.safetensors` per round in `dir`: the global state the clients of that round start from and
+ * the record of the round that produced it, written atomically (temp file + rename) before the round
+ * is announced. Each file is also a valid fedsnell adapter: `__metadata__.fedsnell` comes from
+ * `adapterMetadata`.
  */
 export class CheckpointStore {
   constructor(
     private readonly dir: string,
     private readonly adapterMetadata: (round: number, state: TensorMap) => Record<string, unknown>,
     private readonly logger: Logger,
+    private readonly writer: StateWriter = nodeStateWriter,
   ) {}
 
   async init(): Promise<void> {
@@ -43,7 +57,7 @@ export class CheckpointStore {
       fedsnell: JSON.stringify(this.adapterMetadata(info.round, state)),
       [INFO_KEY]: JSON.stringify(info),
     };
-    await writeFileAtomic(join(this.dir, checkpointName(info.round)), serializeSafetensors(state, { metadata }));
+    await this.writer.writeAtomic(join(this.dir, checkpointName(info.round)), serializeSafetensors(state, { metadata }), 'checkpoint');
   }
 
   async rounds(): Promise<number[]> {
@@ -58,6 +72,38 @@ export class CheckpointStore {
     return readFile(join(this.dir, checkpointName(round))).catch(() => null);
   }
 
+  /** The checkpoint's info from its header alone (the tensors are not read). */
+  async info(round: number): Promise<CheckpointInfo> {
+    const handle = await open(join(this.dir, checkpointName(round)), 'r');
+    try {
+      const size = Buffer.alloc(8);
+      await handle.read(size, 0, 8, 0);
+      const length = Number(size.readBigUInt64LE(0));
+      if (length <= 0 || length > 100_000_000) throw new Error(`header length ${length} is out of range`);
+      const header = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(header, 0, length, 8);
+      if (bytesRead !== length) throw new Error(`header cut short at ${bytesRead} of ${length} bytes`);
+      const parsed = JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> };
+      return infoOf(parsed.__metadata__ ?? {}, round);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Records of the rounds closed by checkpoints up to `through`, oldest first; unreadable ones are logged. */
+  async closedRecords(through: number): Promise<RoundRecord[]> {
+    const records: RoundRecord[] = [];
+    for (const round of (await this.rounds()).filter((r) => r <= through)) {
+      try {
+        const closed = (await this.info(round)).closed;
+        if (closed) records.push(closed);
+      } catch (error) {
+        this.logger.warn('skipping unreadable checkpoint header', { file: checkpointName(round), reason: (error as Error).message });
+      }
+    }
+    return records;
+  }
+
   /** The newest readable checkpoint; unreadable ones are logged and skipped. */
   async latest(): Promise<Checkpoint | null> {
     const rounds = await this.rounds();
@@ -66,8 +112,7 @@ export class CheckpointStore {
       try {
         if (!bytes) throw new Error('the file vanished');
         const parsed = parseSafetensors(bytes);
-        const info = JSON.parse(parsed.metadata[INFO_KEY] ?? 'null') as CheckpointInfo | null;
-        if (!info || info.round !== round || typeof info.taskId !== 'string') throw new Error(`metadata ${INFO_KEY} is missing or names another round`);
+        const info = infoOf(parsed.metadata, round);
         const state: TensorMap = new Map();
         for (const [name, tensor] of parsed.tensors) state.set(name, { shape: tensor.shape, data: tensor.data });
         return { info, state };

@@ -43,6 +43,7 @@ import { peerLogger, safeText } from './logger';
 import { backbonePaths, serveBackbone } from './backbone-http';
 import { CheckpointStore } from './checkpoints';
 import { HistoryStore } from './history';
+import { UpdateJournal } from './journal';
 import { requestUrl, sendError } from './http-util';
 import { Metrics } from './metrics';
 import { createMonitor, monitorSnellConfig } from './monitor';
@@ -56,7 +57,9 @@ import {
   type CoordinatorOptions,
   type Logger,
 } from './options';
+import { recoverState } from './recovery';
 import { RoundLoop, type LoopState } from './round-loop';
+import { nodeStateWriter } from './state-files';
 
 
 interface EnginePacket {
@@ -171,19 +174,21 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   let resolveFinished!: (summary: TaskFinished) => void;
   const finished = new Promise<TaskFinished>((resolve) => (resolveFinished = resolve));
 
-  const checkpoints = new CheckpointStore(options.stateDir, (round, state) => adapterMetadata(task, options.strategy.name, round, state), logger);
+  const writer = options.stateWriter ?? nodeStateWriter;
+  const checkpoints = new CheckpointStore(options.stateDir, (round, state) => adapterMetadata(task, options.strategy.name, round, state), logger, writer);
   await checkpoints.init();
-  const history = new HistoryStore(options.stateDir);
-  await history.load();
-  const latest = await checkpoints.latest();
-  if (latest && latest.info.taskId !== task.taskId) {
-    throw new Error(`stateDir passed to createCoordinator() holds checkpoints of task ${latest.info.taskId} but the task is ${task.taskId}; use another stateDir`);
-  }
-  if (latest) {
-    if (latest.info.strategyState !== undefined) options.strategy.restoreState?.(latest.info.strategyState);
-    history.truncate(latest.info.round);
-    logger.info('resuming from checkpoint', { round: latest.info.round });
-  }
+  const history = new HistoryStore(options.stateDir, writer);
+  const journal = new UpdateJournal(options.stateDir, writer, logger);
+  const resume = await recoverState({
+    stateDir: options.stateDir,
+    taskId: task.taskId,
+    initialState: options.initialState,
+    strategy: options.strategy,
+    checkpoints,
+    history,
+    journal,
+    logger,
+  });
 
   const http = createServer((req, res) => {
     handleHttp(req, res).catch((error: Error) => {
@@ -220,11 +225,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     measureGaps: options.measureGaps,
     checkpoints,
     history,
+    journal,
     clock,
     rng: options.rng,
     roundRng: options.roundRng,
     logger,
-    resume: latest ? { round: latest.info.round, global: latest.state, checkpointed: true } : { round: 0, global: options.initialState, checkpointed: false },
+    resume,
     maxExamples: task.data.maxExamples,
     transport: {
       joinedClients: () => [...clients.values()].filter((c) => c.joined && c.connected && c.ready).map((c) => c.clientId),
@@ -348,7 +354,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     });
 
     guard(socket, 'join', (request, ack) => ack(handleJoin(socket, record, request, log)));
-    guard(socket, 'update', (payload, ack) => ack(handleUpdate(record, payload, log)));
+    guard(socket, 'update', async (payload, ack) => ack(await handleUpdate(record, payload, log)));
     guard(socket, 'ready', (payload, ack) => ack(handleReady(record, payload, log)));
     guard(socket, 'round:failed', (payload, ack) => {
       if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'round:failed before a successful join' }, log));
@@ -378,7 +384,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       } catch (error) {
         return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunked update must be one msgpack value but decoding failed: ${(error as Error).message}` }, log));
       }
-      ack(handleUpdate(record, payloadValue, log));
+      ack(await handleUpdate(record, payloadValue, log));
     });
     guard(socket, 'progress', (payload) => {
       const progress = parseProgress(payload);
@@ -498,12 +504,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     };
   }
 
-  function handleUpdate(record: ClientRecord, payload: unknown, log: Logger): Ack {
+  async function handleUpdate(record: ClientRecord, payload: unknown, log: Logger): Promise<Ack> {
     record.lastSeenAt = clock.now();
     if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'update before a successful join' }, log);
     const update = parseUpdate(payload);
     if (!update.ok) return reject(record, update.error, log);
-    const ack = loop.submit(record.clientId, update.value);
+    const ack = await loop.submit(record.clientId, update.value);
     if (!ack.ok) return reject(record, ack.error, log);
     record.accepted++;
     monitor.outcome(record.clientId, update.value.round);

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import type { RoundEnd } from '@fedsnell/protocol';
+import type { Logger } from './options';
+import { nodeStateWriter, type StateWriter } from './state-files';
 
 export interface RoundRecord {
   round: number;
@@ -21,34 +22,59 @@ export interface RoundRecord {
   gaps?: Record<string, number>;
 }
 
-/** Closed rounds, persisted as one JSON file (rewritten atomically) so a restart keeps the history. */
+const encode = (records: readonly RoundRecord[]) => new TextEncoder().encode(JSON.stringify(records, null, 1));
+
+/**
+ * Closed rounds as `rounds.json` (rewritten atomically), the list `/api/rounds` serves. The record of
+ * each round is also in the checkpoint the round produced, which is written first; `restore` rebuilds
+ * what a crash between the two writes left out. The list in memory changes only after the file did,
+ * so nothing is shown that is not on disk.
+ */
 export class HistoryStore {
   private records: RoundRecord[] = [];
   private readonly path: string;
 
-  constructor(dir: string) {
+  constructor(
+    dir: string,
+    private readonly writer: StateWriter = nodeStateWriter,
+  ) {
     this.path = join(dir, 'rounds.json');
   }
 
-  async load(): Promise<void> {
+  /** Reads rounds.json; an unreadable one is logged and rebuilt from the checkpoints by `restore`. */
+  async load(logger?: Logger): Promise<void> {
     const text = await readFile(this.path, 'utf8').catch(() => null);
     if (text === null) return;
-    const parsed: unknown = JSON.parse(text);
-    if (!Array.isArray(parsed)) throw new Error(`${this.path} must hold a JSON array of rounds but got ${typeof parsed}`);
-    this.records = parsed as RoundRecord[];
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (!Array.isArray(parsed)) throw new Error(`it must hold a JSON array of rounds but holds ${typeof parsed}`);
+      this.records = parsed as RoundRecord[];
+    } catch (error) {
+      if (!logger) throw new Error(`${this.path}: ${(error as Error).message}`);
+      logger.warn('ignoring unreadable rounds.json; rebuilding it from the checkpoints', { reason: (error as Error).message });
+    }
   }
 
   list(): readonly RoundRecord[] {
     return this.records;
   }
 
-  /** Keeps only rounds before `round` (a resumed checkpoint is older than a lost history tail). */
-  truncate(round: number): void {
-    this.records = this.records.filter((r) => r.round < round);
+  /**
+   * Keeps the rounds before `round` (the round a resumed checkpoint starts) and adds the records
+   * held by the checkpoints that rounds.json lacks; rewrites the file when that changed anything.
+   */
+  async restore(round: number, fromCheckpoints: readonly RoundRecord[]): Promise<void> {
+    const byRound = new Map(this.records.filter((r) => r.round < round).map((r) => [r.round, r]));
+    for (const r of fromCheckpoints) if (r.round < round) byRound.set(r.round, r);
+    const restored = [...byRound.values()].sort((a, b) => a.round - b.round);
+    if (JSON.stringify(restored) === JSON.stringify(this.records)) return;
+    await this.writer.writeAtomic(this.path, encode(restored));
+    this.records = restored;
   }
 
   async append(record: RoundRecord): Promise<void> {
-    this.records = [...this.records.filter((r) => r.round !== record.round), record];
-    await writeFileAtomic(this.path, new TextEncoder().encode(JSON.stringify(this.records, null, 1)));
+    const next = [...this.records.filter((r) => r.round !== record.round), record];
+    await this.writer.writeAtomic(this.path, encode(next), 'history');
+    this.records = next;
   }
 }

@@ -1,6 +1,7 @@
 import type { ProtocolLimits, Task } from '@fedsnell/protocol';
 import type { ClientUpdate, Strategy } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
+import type { StateWriter } from './state-files';
 
 /** Time as the coordinator sees it; tests inject a controllable one. */
 export interface Clock {
@@ -123,6 +124,8 @@ export interface CoordinatorOptions {
    */
   measureGaps?: MeasureGapsFn;
   stateDir: string;
+  /** The writes to stateDir (atomic files, journal appends); tests inject a failing disk. */
+  stateWriter?: StateWriter;
   rounds?: Partial<RoundOptions>;
   clock?: Clock;
   /** Seeded uniform [0, 1) source for sampling and per-round seeds. */

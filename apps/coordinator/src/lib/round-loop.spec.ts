@@ -7,27 +7,11 @@ import { resolveLimits, type RoundEnd, type RoundStart } from '@fedsnell/protoco
 import { CheckpointStore, checkpointName } from './checkpoints';
 import { initialState, seeded, updateFor, waitFor } from './coordinator.testing';
 import { HistoryStore } from './history';
-import { resolveRounds, silentLogger, type Clock, type RoundOptions } from './options';
+import { UpdateJournal } from './journal';
+import { FakeClock } from './fake-clock.testing';
+import { resolveRounds, silentLogger, type RoundOptions } from './options';
 import { RoundLoop } from './round-loop';
-
-/** Timers fire only when a test advances time. */
-class FakeClock implements Clock {
-  private t = 1_000_000;
-  private nextId = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    this.timers.set(++this.nextId, { at: this.t + ms, fn });
-    return this.nextId;
-  };
-  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
-  advance(ms: number): void {
-    this.t += ms;
-    for (const [id, timer] of [...this.timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (timer.at <= this.t && this.timers.delete(id)) timer.fn();
-    }
-  }
-}
+import { nodeStateWriter } from './state-files';
 
 describe('RoundLoop', () => {
   let dir: string;
@@ -47,6 +31,7 @@ describe('RoundLoop', () => {
       evaluate: async () => ({ accuracy: 1 }),
       checkpoints: new CheckpointStore(checkpointDir, () => ({}), silentLogger),
       history: new HistoryStore(dir),
+      journal: new UpdateJournal(dir, nodeStateWriter, silentLogger),
       clock,
       rng: seeded(1),
       logger: silentLogger,
@@ -94,7 +79,7 @@ describe('RoundLoop', () => {
   it('closes after the grace once minReplies arrived', async () => {
     makeLoop({}).start();
     const { start } = await waitFor(() => announced[0]);
-    expect(loop.submit('c-1', updateFor(start, 1))).toEqual({ ok: true });
+    expect(await loop.submit('c-1', updateFor(start, 1))).toEqual({ ok: true });
     clock.advance(499);
     const closedEarly = loop.openRound;
     clock.advance(1);
@@ -104,8 +89,8 @@ describe('RoundLoop', () => {
   it('closes at once when every selected client replied', async () => {
     makeLoop({}).start();
     const { start } = await waitFor(() => announced[0]);
-    loop.submit('c-1', updateFor(start, 1));
-    loop.submit('c-2', updateFor(start, 1));
+    await loop.submit('c-1', updateFor(start, 1));
+    await loop.submit('c-2', updateFor(start, 1));
     expect((await waitFor(() => ended[0])).updates).toBe(2);
   });
 
@@ -132,8 +117,8 @@ describe('RoundLoop', () => {
   it('finishes after totalRounds', async () => {
     makeLoop({ totalRounds: 1 }).start();
     const { start } = await waitFor(() => announced[0]);
-    loop.submit('c-1', updateFor(start, 1));
-    loop.submit('c-2', updateFor(start, 1));
+    await loop.submit('c-1', updateFor(start, 1));
+    await loop.submit('c-2', updateFor(start, 1));
     await waitFor(() => (loop.loopState === 'finished' ? true : undefined));
     expect(announced).toHaveLength(1);
   });
@@ -143,6 +128,6 @@ describe('RoundLoop', () => {
     const { start } = await waitFor(() => announced[0]);
     clock.advance(10_001);
     await waitFor(() => ended[0]);
-    expect(loop.submit('c-1', updateFor(start, 1))).toEqual({ ok: false, error: { code: 'LATE', message: 'update for round 0 arrived after the round closed' } });
+    expect(await loop.submit('c-1', updateFor(start, 1))).toEqual({ ok: false, error: { code: 'LATE', message: 'update for round 0 arrived after the round closed' } });
   });
 });

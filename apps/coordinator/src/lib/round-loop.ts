@@ -14,10 +14,13 @@ import type { AggregationResult, ClientUpdate, Strategy } from '@fedsnell/federa
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { checkUpdateTensors } from './check-update';
 import type { CheckpointStore } from './checkpoints';
+import { faultPoint } from './fault';
 import type { HistoryStore, RoundRecord } from './history';
+import type { JournaledUpdate, RoundOpening, UpdateJournal } from './journal';
 import type { Clock, Logger, RoundOptions } from './options';
 import { sampleClients } from './sampling';
 import type { EvaluateFn, MeasureGapsFn } from './options';
+import type { Resume } from './recovery';
 
 export type LoopState = 'idle' | 'running' | 'paused' | 'finished' | 'closed';
 
@@ -41,14 +44,18 @@ export interface RoundLoopOptions {
   measureGaps?: MeasureGapsFn;
   checkpoints: CheckpointStore;
   history: HistoryStore;
+  /** Write-ahead journal: every accepted update is on disk before its ack. */
+  journal: UpdateJournal;
+  /** Wait before retrying a state write that failed (disk full, read-only); default 10 s. */
+  persistRetryMs?: number;
   clock: Clock;
   rng: () => number;
   /** Random source of one round; when given, a resumed coordinator repeats the same choices. */
   roundRng?: (round: number) => () => number;
   logger: Logger;
   transport: RoundTransport;
-  /** Round to run next and the global state it starts from (from the latest checkpoint). */
-  resume: { round: number; global: TensorMap; checkpointed: boolean };
+  /** Round to run next, the global state it starts from, and its journal when a restart interrupted it. */
+  resume: Resume;
   onRoundClosed?: (record: RoundRecord) => void;
   /** The last round closed: the task is done. */
   onFinished?: (summary: TaskFinished) => void;
@@ -73,6 +80,17 @@ interface OpenRound {
   closed: boolean;
   close: () => void;
   timers: unknown[];
+  /** journal appends in flight: the round aggregates only once they have settled */
+  writes: Set<Promise<void>>;
+}
+
+/** A round that is aggregated but not yet on disk; the loop retries writing it until it is. */
+interface Closing {
+  record: RoundRecord;
+  end: RoundEnd;
+  global: TensorMap;
+  strategyState: unknown;
+  checkpointWritten: boolean;
 }
 
 /** `name[index]=value` of the first NaN or ±Infinity in `state`, or null. */
@@ -99,11 +117,15 @@ export class RoundLoop {
   private running: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private aggregating = false;
+  private replay: Resume['replay'] | null;
+  private closing: Closing | null = null;
+  private retryTimer: unknown = null;
 
   constructor(private readonly o: RoundLoopOptions) {
     this.round = o.resume.round;
     this.global = o.resume.global;
     this.checkpointed = o.resume.checkpointed;
+    this.replay = o.resume.replay ?? null;
     // updates for rounds before the resumed one are stale, not unknown
     this.latestStarted = o.resume.round > 0 ? o.resume.round - 1 : null;
   }
@@ -136,6 +158,7 @@ export class RoundLoop {
 
   start(): void {
     if (this.state === 'closed' || this.state === 'finished') return;
+    this.cancelRetry();
     this.state = 'running';
     this.wake();
     if (!this.running) this.running = this.run().finally(() => this.afterRun());
@@ -166,12 +189,14 @@ export class RoundLoop {
   /** No new round starts after the open one closes. */
   pause(): void {
     if (this.state === 'running') this.state = 'paused';
+    this.cancelRetry();
     this.wake();
   }
 
   /** Stops at once: the open round is cancelled, nothing is aggregated. */
   async close(): Promise<void> {
     this.state = 'closed';
+    this.cancelRetry();
     this.open?.close();
     this.wake();
     await this.running;
@@ -190,7 +215,7 @@ export class RoundLoop {
   }
 
   /** Checks and records one update; the ack says why it was refused. */
-  submit(clientId: string, update: Update): Ack {
+  async submit(clientId: string, update: Update): Promise<Ack> {
     const refuse = (code: ErrorCode, message: string): Ack => {
       if (this.open && update.round === this.open.start.round) this.open.rejected++;
       return { ok: false, error: { code, message } };
@@ -219,9 +244,36 @@ export class RoundLoop {
       maxExamples: this.o.maxExamples,
     });
     if (!checked.ok) return refuse(checked.error.code, checked.error.message);
-    open.accepted.set(clientId, checked.value);
-    this.recent.get(update.round)?.delivered.add(clientId);
-    this.maybeClose(open);
+    return this.accept(open, clientId, checked.value, false);
+  }
+
+  /**
+   * Write-ahead: the update is appended to the round's journal and fsynced before it is acknowledged,
+   * so an acknowledged update survives a crash. Its slot is taken at once, so a second copy arriving
+   * during the write is a DUPLICATE; a failed write frees it and the client may send again.
+   */
+  private async accept(open: OpenRound, clientId: string, update: ClientUpdate, stale: boolean): Promise<Ack> {
+    const round = open.start.round;
+    const slots = stale ? open.stale : open.accepted;
+    slots.set(clientId, update);
+    const write = this.o.journal.append(round, { update, stale });
+    open.writes.add(write);
+    try {
+      await write;
+    } catch (error) {
+      slots.delete(clientId);
+      open.rejected++;
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      this.o.logger.error('could not journal an update; refused', { round, clientId, reason });
+      return { ok: false, error: { code: ErrorCode.INTERNAL, message: `the coordinator could not store the update for round ${round} (${reason}); send it again` } };
+    } finally {
+      open.writes.delete(write);
+    }
+    faultPoint('update-journaled');
+    if (!stale) {
+      this.recent.get(round)?.delivered.add(clientId);
+      this.maybeClose(open);
+    }
     return { ok: true };
   }
 
@@ -276,7 +328,7 @@ export class RoundLoop {
    * its change against the state its round started from is applied to the open round's state, and its
    * weight is discounted by discount^staleness. Rounds from before a restart are not remembered.
    */
-  private submitStale(clientId: string, update: Update, latest: number, refuse: (code: ErrorCode, message: string) => Ack): Ack {
+  private async submitStale(clientId: string, update: Update, latest: number, refuse: (code: ErrorCode, message: string) => Ack): Promise<Ack> {
     const policy = this.o.rounds.staleUpdates;
     const staleness = latest - update.round;
     const past = this.recent.get(update.round);
@@ -304,13 +356,18 @@ export class RoundLoop {
       const now = (this.global.get(name) as NamedTensorLike).data;
       moved.set(name, { shape: [...t.shape], data: t.data.map((v, i) => now[i] + (v - before[i])) });
     }
-    open.stale.set(clientId, { ...checked.value, state: moved, numExamples: checked.value.numExamples * policy.discount ** staleness });
     past.delivered.add(clientId);
-    return { ok: true };
+    const ack = await this.accept(open, clientId, { ...checked.value, state: moved, numExamples: checked.value.numExamples * policy.discount ** staleness }, true);
+    if (!ack.ok) past.delivered.delete(clientId);
+    return ack;
   }
 
   private async run(): Promise<void> {
     while (this.state === 'running') {
+      if (this.closing) {
+        await this.commitClose().catch((error: unknown) => this.persistFailed(error));
+        continue;
+      }
       if (this.round >= this.o.rounds.totalRounds) {
         this.state = 'finished';
         const last = this.o.history.list().at(-1);
@@ -325,19 +382,70 @@ export class RoundLoop {
         break;
       }
       const joined = this.o.transport.joinedClients();
-      if (joined.length < this.o.rounds.minClients) {
+      // a round reopened from its journal keeps its selection: it does not wait for new clients
+      if (joined.length < this.o.rounds.minClients && this.replay?.opening.round !== this.round) {
         this.o.logger.info('waiting for clients', { joined: joined.length, needed: this.o.rounds.minClients });
         await this.sleep(this.o.rounds.waitForClientsMs);
         continue;
       }
-      try {
-        await this.runRound(joined);
-      } catch (error) {
-        // a failed checkpoint or transport must not become an unhandled rejection: stop safely
-        this.state = 'paused';
-        this.o.logger.error('round loop failed; paused (POST /api/start resumes)', { round: this.round, reason: (error as Error).message });
-      }
+      // a failed state write or transport must not become an unhandled rejection: stop safely
+      await this.runRound(joined).catch((error: unknown) => this.persistFailed(error));
     }
+  }
+
+  /**
+   * A state write failed (disk full, read-only, permissions) or the transport threw: pause, keep
+   * what is not yet on disk (the closing round, the journal), and retry after `persistRetryMs`;
+   * POST /api/start retries at once.
+   */
+  private persistFailed(error: unknown): void {
+    const retryMs = this.o.persistRetryMs ?? 10_000;
+    if (this.state === 'running') this.state = 'paused';
+    // a retried round draws its selection and seed again from the start of its generator
+    this.roundRngs.clear();
+    this.o.logger.error('writing the state folder failed; paused, retrying (POST /api/start retries now)', {
+      round: this.closing?.record.round ?? this.round,
+      reason: (error as Error).message,
+      retryInMs: retryMs,
+    });
+    if (this.state !== 'paused') return;
+    this.cancelRetry();
+    this.retryTimer = this.o.clock.setTimeout(() => {
+      this.retryTimer = null;
+      if (this.state === 'paused') this.start();
+    }, retryMs);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== null) this.o.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  /**
+   * The round's selection and seed: sampled and journaled before anything is announced, or read back
+   * from the journal of the round a restart interrupted (with the updates accepted before it).
+   */
+  private async beginRound(round: number, joined: string[]): Promise<{ opening: RoundOpening; replayed: JournaledUpdate[] }> {
+    const replay = this.replay;
+    if (replay && replay.opening.round === round) {
+      // the aggregation draws from the round's generator where the first run left it
+      const rng = this.rngOf(round);
+      for (let i = 0; i < replay.opening.draws; i++) rng();
+      this.replay = null;
+      return { opening: replay.opening, replayed: replay.updates };
+    }
+    const base = this.rngOf(round);
+    let draws = 0;
+    const rng = () => {
+      draws++;
+      return base();
+    };
+    const selected = sampleClients(joined, rng, this.o.rounds);
+    const seed = Math.floor(rng() * 0x100000000) >>> 0;
+    const opening: RoundOpening = { round, taskId: this.o.taskId, selected, seed, draws, startedAt: this.o.clock.now() };
+    await this.o.journal.begin(opening);
+    faultPoint('round-open');
+    return { opening, replayed: [] };
   }
 
   private readonly roundRngs = new Map<number, () => number>();
@@ -359,27 +467,39 @@ export class RoundLoop {
     const round = this.round;
     if (!this.checkpointed) await this.saveCheckpoint();
     if (this.state !== 'running') return;
-    const rng = this.rngOf(round);
-    const selected = sampleClients(joined, rng, rounds);
+    const { opening, replayed } = await this.beginRound(round, joined);
+    // stopped or paused during the journal write: a later start (or restart) reopens the round from it
+    if (this.state !== 'running') {
+      this.replay = { opening, updates: replayed };
+      return;
+    }
+    const selected = opening.selected;
     const start: RoundStart = {
       taskId: this.o.taskId,
       round,
       deadline: clock.now() + rounds.roundTimeoutMs,
-      seed: Math.floor(rng() * 0x100000000) >>> 0,
+      seed: opening.seed,
       state: [...this.global].map(([name, t]) => encodeTensor(name, t.shape, t.data, 'f32')),
     };
     let close!: () => void;
     const closed = new Promise<void>((resolve) => (close = resolve));
-    this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set() });
+    const fresh = replayed.filter((e) => !e.stale).map((e): [string, ClientUpdate] => [e.update.clientId, e.update]);
+    const stale = replayed.filter((e) => e.stale).map((e): [string, ClientUpdate] => [e.update.clientId, e.update]);
+    this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set(fresh.map(([id]) => id)) });
     for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(), stale: new Map(), failed: new Set(), rejected: 0, startedAt: clock.now(), closed: false, close, timers: [] };
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set() };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
-    logger.info('round started', { round, selected: selected.join(','), deadline: start.deadline });
-    this.o.transport.announce(selected, start);
+    if (replayed.length === 0) logger.info('round started', { round, selected: selected.join(','), deadline: start.deadline });
+    else logger.info('round reopened with its journaled updates', { round, selected: selected.join(','), accepted: open.accepted.size, deadline: start.deadline });
+    // a client whose update is journaled was acknowledged: it is not asked again
+    this.o.transport.announce(selected.filter((id) => !open.accepted.has(id)), start);
+    if (open.accepted.size >= open.selected.size) close();
+    else if (replayed.length > 0 && open.accepted.size >= this.neededReplies(open)) open.timers.push(clock.setTimeout(close, rounds.graceMs));
     await closed;
     open.closed = true;
+    await Promise.allSettled([...open.writes]);
     for (const timer of open.timers) clock.clearTimeout(timer);
     this.aggregating = true;
     try {
@@ -440,10 +560,9 @@ export class RoundLoop {
         }
       }
     }
+    // cancelled (the coordinator is stopping): the journal keeps the round's updates for the restart
     if (status === 'cancelled') return;
-    this.round = round + 1;
-    this.checkpointed = false;
-    await this.saveCheckpoint();
+    faultPoint('aggregated');
     const record: RoundRecord = {
       round,
       status,
@@ -458,10 +577,47 @@ export class RoundLoop {
       metrics,
       ...(gaps ? { gaps } : {}),
     };
+    this.closing = {
+      record,
+      end: { taskId: this.o.taskId, round, status, updates: updates.length, metrics },
+      global: this.global,
+      strategyState: this.o.strategy.serializeState?.(),
+      checkpointWritten: false,
+    };
+    await this.commitClose();
+  }
+
+  /**
+   * Closing a round is one atomic write: the checkpoint of the next round carries the round's record.
+   * Only then is rounds.json rewritten, the list /api/rounds serves updated, the journal removed and
+   * round:end sent, so nothing is shown that is not on disk. A failed write leaves `closing` set and
+   * the loop retries it; a crash before the checkpoint is replayed from the journal.
+   */
+  private async commitClose(): Promise<void> {
+    const closing = this.closing;
+    if (!closing) return;
+    const { record, end } = closing;
+    if (!closing.checkpointWritten) {
+      await this.o.checkpoints.save(closing.global, {
+        round: record.round + 1,
+        taskId: this.o.taskId,
+        createdAt: record.closedAt ?? this.o.clock.now(),
+        strategyState: closing.strategyState,
+        closed: record,
+      });
+      closing.checkpointWritten = true;
+    }
     await this.o.history.append(record);
-    logger.info('round closed', { round, status, updates: updates.length, rejected: open.rejected });
+    this.closing = null;
+    this.round = record.round + 1;
+    this.checkpointed = true;
+    await this.o.journal.discard(record.round).catch((error: Error) => {
+      // harmless: a start removes journals of rounds a checkpoint records
+      this.o.logger.warn('could not remove a closed round\'s journal', { round: record.round, reason: error.message });
+    });
+    this.o.logger.info('round closed', { round: record.round, status: record.status, updates: record.updates, rejected: record.rejected });
     this.o.onRoundClosed?.(record);
-    this.o.transport.finish({ taskId: this.o.taskId, round, status, updates: updates.length, metrics });
+    this.o.transport.finish(end);
   }
 
   private async saveCheckpoint(): Promise<void> {

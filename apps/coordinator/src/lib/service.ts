@@ -9,6 +9,7 @@ import type { ProtocolLimits } from '@fedsnell/protocol';
 import { createCoordinator, type Coordinator } from './coordinator';
 import { createEvaluator } from './evaluator';
 import type { Logger } from './options';
+import { prepareStateDir } from './state-files';
 import { taskSnellConfig, type TaskFile } from './task-file';
 
 export interface ServiceOptions {
@@ -41,6 +42,9 @@ export interface Service {
  * merged sparse model and the aggregation-gap probe, then starts serving.
  */
 export async function startCoordinatorService(o: ServiceOptions): Promise<Service> {
+  // before the backbone is loaded: a state folder the process cannot write is an operator error now,
+  // not a pause at the first checkpoint
+  await prepareStateDir(o.stateDir, '--state', o.logger);
   const folder = await loadBackboneFolder(o.backboneDir);
   const evalData = await openImageFolder(o.evalDataDir, preprocessFromPretrained(folder.config));
   const { task } = o;
