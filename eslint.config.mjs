@@ -1,5 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
 
 export default [
   { ignores: ['**/node_modules/**', '**/dist/**', '**/tmp/**', 'bin/**', 'tools/**', '*.cjs', '**/*.cjs'] },
@@ -26,6 +27,22 @@ export default [
             // code that runs in browsers never pulls in Node-only projects
             { sourceTag: 'platform:universal', onlyDependOnLibsWithTags: ['platform:universal'] },
             { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['platform:universal', 'platform:browser'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // the client core runs in browsers: no Node builtin and no Node-only entry (its specs may use them)
+    files: ['libs/client/src/**/*.ts'],
+    ignores: ['libs/client/src/**/*.spec.ts', 'libs/client/src/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', ...builtinModules], message: '@fedsnell/client is browser-safe: a platform shell provides what needs Node' },
+            { group: ['@fedsnell/*/node', '@fedsnell/client-node', '@fedsnell/cli', '@fedsnell/coordinator'], message: '@fedsnell/client is browser-safe: no Node-only entry' },
           ],
         },
       ],

@@ -1,12 +1,10 @@
 export { createNodeClient } from './lib/node-client';
-export type { NodeClient, NodeClientOptions, NodeClientResult, RoundReport } from './lib/node-client';
-export type { ClientEvent, ClientEventType, ClientLogger } from './lib/events';
-export { SILENT_LOGGER } from './lib/events';
-export { DEFAULT_RECONNECT, reconnectDelay, resolveReconnect } from './lib/backoff';
-export type { ReconnectOptions } from './lib/backoff';
-export { fetchBackbone, backbonePath } from './lib/backbone-cache';
-export type { BackboneProgress, FetchBackboneOptions, FetchedBackbone } from './lib/backbone-cache';
-export { checkClasses, preprocessFor, snellConfigOf, trainerConfigOf } from './lib/task-config';
-export { fromWire, toUpdateTensors } from './lib/wire-state';
-export { sendUpdate } from './lib/send-update';
-export type { SendResult } from './lib/send-update';
+export type { NodeClient, NodeClientOptions, NodeClientResult } from './lib/node-client';
+export { fetchBackbone, backbonePath, discardPartial, nodeBackboneCache } from './lib/backbone-cache';
+export type { FetchBackboneOptions, FetchedBackbone } from './lib/backbone-cache';
+export { imageFolderSource } from './lib/image-folder-source';
+export { nodeTrainingBackend } from './lib/node-backend';
+export type { NodeBackendOptions } from './lib/node-backend';
+// the core's types, for callers that only know the Node client
+export { ClientError, SILENT_LOGGER } from '@fedsnell/client';
+export type { ClientEvent, ClientEventType, ClientLogger, ReconnectOptions, RoundReport } from '@fedsnell/client';

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveBytes } from '../testing/serve-bytes';
-import { backbonePath, fetchBackbone, type BackboneProgress } from './backbone-cache';
+import type { BackboneProgress } from '@fedsnell/client';
+import { backbonePath, fetchBackbone } from './backbone-cache';
 
 describe('fetchBackbone', () => {
   const blob = randomBytes(20_000);

@@ -1,16 +1,11 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { BackboneDownloadError, BackboneHashError, ClientError, type BackboneCache, type BackboneProgress } from '@fedsnell/client';
 import { sha256File } from '@fedsnell/tensor-io/node';
-
-export interface BackboneProgress {
-  /** 'cached': a verified file was already there; 'download': bytes are arriving; 'verify': hashing */
-  phase: 'cached' | 'download' | 'verify';
-  receivedBytes: number;
-  totalBytes: number;
-}
 
 export interface FetchBackboneOptions {
   /** absolute URL of model.safetensors */
@@ -47,7 +42,7 @@ export function backbonePath(cacheDir: string, sha256: string): string {
  */
 export async function fetchBackbone(options: FetchBackboneOptions): Promise<FetchedBackbone> {
   const { url, sha256, bytes, cacheDir, onProgress, signal } = options;
-  if (!SHA256.test(sha256)) throw new Error(`sha256 passed to fetchBackbone() must be 64 lowercase hex characters but got '${sha256}'`);
+  if (!SHA256.test(sha256)) throw new ClientError('BAD_ANSWER', `sha256 passed to fetchBackbone() must be 64 lowercase hex characters but got '${sha256}'`);
   const path = backbonePath(cacheDir, sha256);
   await mkdir(join(cacheDir, sha256), { recursive: true });
   if (await sizeOf(path) !== undefined) {
@@ -71,7 +66,7 @@ export async function fetchBackbone(options: FetchBackboneOptions): Promise<Fetc
   const actual = await sha256File(partial);
   if (actual !== sha256) {
     await unlink(partial).catch(() => undefined);
-    throw new Error(`fetchBackbone(): ${url} must have sha256 ${sha256} but the download hashes to ${actual}; the file was deleted`);
+    throw new BackboneHashError(url, sha256, actual);
   }
   await rename(partial, path);
   return { path, cached: false, downloadedBytes: downloaded };
@@ -96,7 +91,7 @@ async function download(url: string, file: string, offset: number, total: number
   }
   if (status !== 200 && status !== 206) {
     response.resume();
-    throw new Error(`fetchBackbone(): GET ${url} answered ${status} ${response.statusMessage ?? ''}`.trim());
+    throw new BackboneDownloadError(`GET ${url} answered ${status} ${response.statusMessage ?? ''}`.trim());
   }
   const start = status === 206 ? offset : 0;
   let received = start;
@@ -109,7 +104,7 @@ async function download(url: string, file: string, offset: number, total: number
       };
       response.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (received > total) return fail(new Error(`fetchBackbone(): GET ${url} sent more than the task's ${total} bytes`));
+        if (received > total) return fail(new BackboneDownloadError(`GET ${url} sent more than the task's ${total} bytes`));
         if (!out.write(chunk)) {
           response.pause();
           out.once('drain', () => response.resume());
@@ -117,8 +112,8 @@ async function download(url: string, file: string, offset: number, total: number
         options.onProgress?.({ phase: 'download', receivedBytes: received, totalBytes: total });
       });
       response.on('error', fail);
-      response.on('aborted', () => fail(new Error(`fetchBackbone(): GET ${url} was cut off after ${received} of ${total} bytes`)));
-      response.on('end', () => (received === total ? resolve() : reject(new Error(`fetchBackbone(): GET ${url} ended after ${received} of ${total} bytes`))));
+      response.on('aborted', () => fail(new BackboneDownloadError(`GET ${url} was cut off after ${received} of ${total} bytes`)));
+      response.on('end', () => (received === total ? resolve() : reject(new BackboneDownloadError(`GET ${url} ended after ${received} of ${total} bytes`))));
       out.on('error', fail);
     });
   } finally {
@@ -133,11 +128,28 @@ function request(url: string, headers: Record<string, string>, signal?: AbortSig
     try {
       parsed = new URL(url);
     } catch {
-      return reject(new Error(`fetchBackbone(): '${url}' is not an absolute URL`));
+      return reject(new BackboneDownloadError(`'${url}' is not an absolute URL`));
     }
     const get = parsed.protocol === 'https:' ? httpsGet : parsed.protocol === 'http:' ? httpGet : undefined;
-    if (!get) return reject(new Error(`fetchBackbone(): '${url}' must be http: or https:`));
+    if (!get) return reject(new BackboneDownloadError(`'${url}' must be http: or https:`));
     const req = get(parsed, { headers, signal }, resolve);
-    req.on('error', (error: Error) => reject(new Error(`fetchBackbone(): GET ${url} failed: ${error.message}`)));
+    req.on('error', (error: Error) => reject(new BackboneDownloadError(`GET ${url} failed: ${error.message}`)));
   });
+}
+
+/** Deletes the partial download of `sha256` (a verified `model.safetensors` stays). */
+export async function discardPartial(cacheDir: string, sha256: string): Promise<void> {
+  if (!SHA256.test(sha256)) return;
+  await rm(`${backbonePath(cacheDir, sha256)}.partial`, { force: true });
+}
+
+/** The Node backbone cache: `<cacheDir>/<sha256>/model.safetensors`, read into memory once verified. */
+export function nodeBackboneCache(cacheDir: string): BackboneCache {
+  return {
+    async fetch(request) {
+      const fetched = await fetchBackbone({ ...request, cacheDir });
+      return { bytes: await readFile(fetched.path), cached: fetched.cached, downloadedBytes: fetched.downloadedBytes, location: fetched.path };
+    },
+    discard: (sha256) => discardPartial(cacheDir, sha256),
+  };
 }

@@ -6,7 +6,7 @@ import { useBackend } from '@fedsnell/train';
 import { decodePayload, decodeTensor, type Update, type WireLimits } from '@fedsnell/protocol';
 import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '../testing/fake-coordinator';
 import { CLASSES, fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
-import type { ClientEvent } from './events';
+import type { ClientEvent } from '@fedsnell/client';
 import { createNodeClient, type NodeClientOptions } from './node-client';
 
 const TOKEN = 'client-secret';
@@ -119,7 +119,7 @@ describe('createNodeClient', () => {
     };
     server.packets.forEach(walk);
     const events = server.packets.filter((p) => p.type === 2).map((p) => (p.data as unknown[])[0]);
-    expect(new Set(events)).toEqual(new Set(['join', 'update', ...(server.progress.length ? ['progress'] : [])]));
+    expect(new Set(events)).toEqual(new Set(['join', 'ready', 'update', ...(server.progress.length ? ['progress'] : [])]));
     expect(seen.tensors.every((n) => names.has(n))).toBe(true);
     expect(seen.tensorBytes).toBe(fixture.state.reduce((s, t) => s + t.data.byteLength, 0));
     expect(seen.otherBytes).toBe(0);

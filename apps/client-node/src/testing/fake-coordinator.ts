@@ -12,6 +12,8 @@ import {
   encodePayload,
   splitTransfer,
   parseJoin,
+  parseReady,
+  parseRoundFailed,
   parseUpdate,
   type Ack,
   type ClientToServerEvents,
@@ -19,6 +21,9 @@ import {
   type JoinAck,
   type JoinRequest,
   type Progress,
+  type Ready,
+  type RoundFailed,
+  type TaskFinished,
   type RoundStart,
   type ServerToClientEvents,
   type SocketData,
@@ -48,6 +53,8 @@ export interface FakeCoordinatorOptions {
   backboneFailures?: number;
   /** what to do with the n-th update (0-based): ack it, or drop the connection without an ack */
   onUpdate?: (update: Update, n: number) => 'ack' | 'drop';
+  /** send task:finished right after each join ack instead of a round */
+  finished?: TaskFinished;
 }
 
 export interface RecordedPacket {
@@ -63,6 +70,8 @@ export class FakeCoordinator {
   readonly joins: { auth: unknown; request: JoinRequest }[] = [];
   readonly updates: Update[] = [];
   readonly progress: Progress[] = [];
+  readonly ready: Ready[] = [];
+  readonly failures: RoundFailed[] = [];
   readonly httpRequests: { path: string; range?: string }[] = [];
   /** engine connections opened (handshakes attempted, refused or not) */
   connections = 0;
@@ -159,6 +168,9 @@ export class FakeCoordinator {
       void socket.join('joined');
       if (start && this.options.startBeforeAck) socket.emit('round:start', start);
       ack({ ok: true, protocolVersion: 1, clientId: socket.data.clientId, task: this.options.task, limits: this.limits, currentRound: start?.round ?? null });
+      if (parsed.value.ready) this.ready.push(parsed.value.ready);
+      const finished = this.options.finished;
+      if (finished) return void setTimeout(() => socket.emit('task:finished', finished), 0);
       if (start && !this.options.startBeforeAck && !this.accepted.has(`${socket.data.clientId}#${start.round}`)) setTimeout(() => void this.sendStart(socket, start), 0);
     });
     const onUpdate = (payload: unknown, ack: (a: Ack) => void) => {
@@ -180,6 +192,18 @@ export class FakeCoordinator {
       onUpdate(decodePayload(result.bytes), ack);
     });
     socket.on('progress', (p) => this.progress.push(p));
+    socket.on('ready', (payload, ack) => {
+      const parsed = parseReady(payload);
+      if (!parsed.ok) return ack({ ok: false, error: parsed.error });
+      this.ready.push(parsed.value);
+      ack({ ok: true });
+    });
+    socket.on('round:failed', (payload, ack) => {
+      const parsed = parseRoundFailed(payload);
+      if (!parsed.ok) return ack({ ok: false, error: parsed.error });
+      this.failures.push(parsed.value);
+      ack({ ok: true });
+    });
   }
 }
 

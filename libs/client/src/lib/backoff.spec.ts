@@ -23,7 +23,7 @@ describe('resolveReconnect', () => {
   });
 
   it('rejects a factor below 1', () => {
-    expect(() => resolveReconnect({ factor: 0.5 })).toThrow('reconnect.factor passed to createNodeClient() must be a number ≥ 1 but got 0.5');
+    expect(() => resolveReconnect({ factor: 0.5 })).toThrow('reconnect.factor passed to createClient() must be a number ≥ 1 but got 0.5');
   });
 
   it('rejects maxMs below initialMs', () => {

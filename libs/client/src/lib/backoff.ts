@@ -16,7 +16,7 @@ export const DEFAULT_RECONNECT: Readonly<ReconnectOptions> = Object.freeze({ ini
 export function resolveReconnect(partial: Partial<ReconnectOptions> = {}): ReconnectOptions {
   const r: ReconnectOptions = { ...DEFAULT_RECONNECT, ...partial };
   const bad = (field: keyof ReconnectOptions, rule: string) => {
-    throw new RangeError(`reconnect.${field} passed to createNodeClient() must be ${rule} but got ${r[field]}`);
+    throw new RangeError(`reconnect.${field} passed to createClient() must be ${rule} but got ${r[field]}`);
   };
   if (!(Number.isFinite(r.initialMs) && r.initialMs >= 0)) bad('initialMs', 'a non-negative number');
   if (!(Number.isFinite(r.maxMs) && r.maxMs >= r.initialMs)) bad('maxMs', `a number ≥ initialMs (${r.initialMs})`);

@@ -1,5 +1,6 @@
 import type { Task } from '@fedsnell/protocol';
-import { checkClasses, snellConfigOf, trainerConfigOf } from './task-config';
+import { DataError, TaskConfigError } from './errors';
+import { checkClasses, snellConfigOf, trainerSettingsOf } from './task-config';
 
 function task(over: Partial<Task> = {}): Task {
   return {
@@ -24,31 +25,20 @@ describe('snellConfigOf', () => {
   });
 });
 
-describe('trainerConfigOf', () => {
-  it('applies overrides and the round seed over the task', () => {
-    const cfg = trainerConfigOf(task(), { seed: 99, overrides: { proximalMu: 0.01, epochs: 1 } });
-    expect([cfg.epochs, cfg.batchSize, cfg.lr, cfg.proximalMu, cfg.seed, cfg.dropPath]).toEqual([1, 4, 0.01, 0.01, 99, 0]);
-  });
-
-  it('passes activation checkpointing through', () => {
-    const t = task({ trainer: { epochs: 1, batchSize: 2, lr: 0.05, weightDecay: 0, schedule: 'cosine', seed: 1, checkpoint: true } });
-    expect(trainerConfigOf(t, { seed: 1 }).checkpoint).toBe(true);
-  });
-
-  it('turns a constant schedule into a floor at lr', () => {
-    const cfg = trainerConfigOf(task({ trainer: { epochs: 1, batchSize: 2, lr: 0.05, weightDecay: 0, schedule: 'constant', seed: 1 } }), { seed: 1 });
-    expect([cfg.minLr, cfg.warmupEpochs]).toEqual([0.05, 0]);
-  });
-
-  it('rejects an unknown schedule', () => {
+describe('trainerSettingsOf', () => {
+  it('rejects an unknown schedule with a TaskConfigError', () => {
     const t = task({ trainer: { epochs: 1, batchSize: 2, lr: 0.05, weightDecay: 0, schedule: 'step', seed: 1 } });
-    expect(() => trainerConfigOf(t, { seed: 1 })).toThrow("task t1 asks for trainer schedule 'step' but this client supports 'cosine' and 'constant'");
+    expect(() => trainerSettingsOf(t, { seed: 1 })).toThrow(TaskConfigError);
   });
 });
 
 describe('checkClasses', () => {
   it('accepts the same classes', () => {
     expect(() => checkClasses(task(), ['a', 'b', 'c'], '/d')).not.toThrow();
+  });
+
+  it('throws a DataError', () => {
+    expect(() => checkClasses(task(), ['a', 'b'], '/d')).toThrow(DataError);
   });
 
   it('names missing and unexpected classes', () => {

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { ClientError, type TrainingBackend } from '@fedsnell/client';
+import { loadTfjsTask, type DatasetData } from '@fedsnell/client/training';
+import { parseBackendChoice, useBackend, type BackendChoice } from '@fedsnell/train';
+import { train } from '@fedsnell/train/node';
+
+export interface NodeBackendOptions {
+  backend?: BackendChoice;
+  /**
+   * Data-parallel worker threads for local training (wasm/cpu in each; tfjs-wasm is single-threaded
+   * in Node, so this is how a client uses more than one core). 1 or absent: train on this thread.
+   */
+  workers?: number;
+}
+
+/** tfjs in this process: webgpu (Dawn), wasm or cpu on this thread, or wasm/cpu in worker threads. */
+export function nodeTrainingBackend(options: NodeBackendOptions = {}): TrainingBackend<DatasetData> {
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new ClientError('OPTIONS', `workers passed to createNodeClient() must be an integer in [1, 64] but got ${workers}`);
+  }
+  if (workers > 1 && options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'cpu') {
+    throw new ClientError('OPTIONS', `workers passed to createNodeClient() runs wasm or cpu in worker threads; backend must be wasm or cpu but got ${options.backend}`);
+  }
+  return {
+    init: () => useBackend(parseBackendChoice(options.backend ?? 'auto')),
+    load: async (input) =>
+      workers > 1
+        ? loadTfjsTask(input, ({ model, tensors, config, round, task }) =>
+            train({
+              model,
+              data: task.data.dataset,
+              initial: round.initial,
+              snell: task.snell,
+              config,
+              signal: round.signal,
+              onProgress: round.onProgress,
+              backbone: { configJson: task.task.backbone.config, tensors },
+              workers,
+              backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm',
+            }),
+          )
+        : loadTfjsTask(input),
+  };
+}
