@@ -6,13 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveBytes } from '../testing/serve-bytes';
 import type { BackboneProgress } from '@fedsnell/client';
-import { backbonePath, fetchBackbone } from './backbone-cache';
+import { backbonePath, discardPartial, fetchBackbone, nodeBackboneCache } from './backbone-cache';
 
 describe('fetchBackbone', () => {
   const blob = randomBytes(20_000);
   const sha256 = createHash('sha256').update(blob).digest('hex');
   let served: Uint8Array = blob;
   let status = 200;
+  /** serve only this many bytes, then cut the connection */
+  let cutAfter: number | undefined;
   const ranges: (string | undefined)[] = [];
   let server: Server;
   let url: string;
@@ -25,6 +27,10 @@ describe('fetchBackbone', () => {
         res.writeHead(status);
         return void res.end();
       }
+      if (cutAfter !== undefined) {
+        res.writeHead(200, { 'Content-Length': served.length });
+        return void res.write(served.subarray(0, cutAfter), () => res.destroy());
+      }
       serveBytes(served, req, res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -36,6 +42,7 @@ describe('fetchBackbone', () => {
   beforeEach(() => {
     served = blob;
     status = 200;
+    cutAfter = undefined;
     ranges.length = 0;
     cacheDir = mkdtempSync(join(tmpdir(), 'fedsnell-cache-'));
   });
@@ -86,5 +93,20 @@ describe('fetchBackbone', () => {
   it('names the status of a failed request', async () => {
     status = 404;
     await expect(fetchBackbone({ url, sha256, bytes: blob.length, cacheDir })).rejects.toThrow(`GET ${url} answered 404`);
+  });
+
+  it('throws a retryable error when cut off, and discardPartial removes what it left', async () => {
+    cutAfter = 7000;
+    const error = await fetchBackbone({ url, sha256, bytes: blob.length, cacheDir }).catch((e: unknown) => e);
+    expect(error).toEqual(expect.objectContaining({ code: 'BACKBONE_DOWNLOAD', retryable: true }));
+    const partial = `${backbonePath(cacheDir, sha256)}.partial`;
+    expect(existsSync(partial)).toBe(true);
+    await discardPartial(cacheDir, sha256);
+    expect(existsSync(partial)).toBe(false);
+  });
+
+  it('hands the core the verified bytes (nodeBackboneCache)', async () => {
+    const got = await nodeBackboneCache(cacheDir).fetch({ url, sha256, bytes: blob.length, headers: {}, signal: new AbortController().signal, onProgress: () => undefined });
+    expect([Buffer.compare(got.bytes, blob), got.location]).toEqual([0, backbonePath(cacheDir, sha256)]);
   });
 });

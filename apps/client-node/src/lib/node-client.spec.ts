@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -6,7 +6,7 @@ import { useBackend } from '@fedsnell/train';
 import { decodePayload, decodeTensor, type Update, type WireLimits } from '@fedsnell/protocol';
 import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '../testing/fake-coordinator';
 import { CLASSES, fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
-import type { ClientEvent } from '@fedsnell/client';
+import { ClientError, type ClientEvent } from '@fedsnell/client';
 import { createNodeClient, type NodeClientOptions } from './node-client';
 
 const TOKEN = 'client-secret';
@@ -272,5 +272,79 @@ describe('createNodeClient', () => {
     });
     await expect(client(server).start()).rejects.toThrow('speaks protocol version(s) 2 but this client speaks 1');
     expect(server.joins.length).toBe(1);
+  });
+
+  it('says it is ready once the backbone is verified and the data opened', async () => {
+    const server = await serve();
+    await client(server).start();
+    expect(server.ready).toEqual([{ taskId: 'task-1', backbone: fixture.sha256, examples: 15 }]);
+  });
+
+  it('leaves out a corrupt PNG and a non-image, counts them and trains on the rest', async () => {
+    const messy = join(work, 'messy');
+    cpSync(dataDir, messy, { recursive: true });
+    const a = join(messy, 'a');
+    const first = join(a, readdirSync(a)[0]);
+    writeFileSync(first, readFileSync(first).subarray(0, 60));
+    writeFileSync(join(messy, 'b', 'notes.png'), 'not an image');
+    const server = await serve();
+    const events: ClientEvent[] = [];
+    const result = await client(server, { dataDir: messy }, events).start();
+    expect(events.find((e) => e.type === 'data')).toEqual(expect.objectContaining({ examples: 14, skipped: 2 }));
+    expect(result.rounds).toEqual([expect.objectContaining({ round: 0, outcome: 'accepted', numExamples: 14 })]);
+  });
+
+  it('tells the server with round:failed when a round cannot be trained', async () => {
+    const fragile = join(work, 'fragile');
+    cpSync(dataDir, fragile, { recursive: true });
+    const server = await serve();
+    // every image breaks after the folder was checked: the round cannot load a batch
+    const onEvent = (e: ClientEvent) => {
+      if (e.type !== 'ready') return;
+      for (const c of readdirSync(fragile)) for (const f of readdirSync(join(fragile, c))) writeFileSync(join(fragile, c, f), 'gone');
+    };
+    const events: ClientEvent[] = [];
+    const c = client(server, { dataDir: fragile, onEvent: (e) => (events.push(e), onEvent(e)) });
+    const run = c.start();
+    await waitFor(() => events.some((e) => e.type === 'round:failed'));
+    await c.stop();
+    const result = await run;
+    expect(server.failures).toEqual([expect.objectContaining({ taskId: 'task-1', round: 0, reason: 'DATA' })]);
+    expect(events.find((e) => e.type === 'round:failed')).toEqual(expect.objectContaining({ round: 0, reason: 'DATA', counted: true }));
+    expect(result.rounds.map((r) => r.outcome)).toEqual(['failed']);
+    expect(server.updates).toEqual([]);
+  });
+
+  it('stops when the task finishes and reports it', async () => {
+    const finished = { taskId: 'task-1', roundsCompleted: 3, lastRound: 2, metrics: { accuracy: 0.5 } };
+    const server = await serve({ finished, round: undefined });
+    const result = await client(server, { maxRounds: 0 }).start();
+    expect([result.reason, result.finished]).toEqual(['task task-1 finished after 3 round(s)', finished]);
+  });
+
+  it('gives up on a server that never answers, with UNREACHABLE', async () => {
+    const started = Date.now();
+    const failing = createNodeClient({ server: 'http://127.0.0.1:1', token: TOKEN, dataDir, cacheDir: work, backend: 'wasm', reconnect: FAST_RECONNECT, serverTimeoutMs: 300 });
+    const error = await failing.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClientError);
+    expect([(error as ClientError).code, (error as ClientError).message]).toEqual(['UNREACHABLE', expect.stringContaining('no coordinator answered at http://127.0.0.1:1 within 0.3 s')]);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('keeps trying an unreachable server when told to wait', async () => {
+    const events: ClientEvent[] = [];
+    const waiting = createNodeClient({ server: 'http://127.0.0.1:1', token: TOKEN, dataDir, cacheDir: work, backend: 'wasm', reconnect: FAST_RECONNECT, serverTimeoutMs: Infinity, onEvent: (e) => events.push(e) });
+    const run = waiting.start();
+    await new Promise((r) => setTimeout(r, 600));
+    await waiting.stop('test over');
+    expect((await run).reason).toBe('test over');
+    expect(events.filter((e) => e.type === 'reconnecting').length).toBeGreaterThan(2);
+  });
+
+  it('refuses a backbone larger than it accepts, before downloading a byte', async () => {
+    const server = await serve();
+    const error = await client(server, { maxBackboneBytes: 1000 }).start().catch((e: unknown) => e);
+    expect((error as ClientError).code).toBe('BACKBONE_TOO_LARGE');
+    expect(server.httpRequests).toEqual([]);
   });
 });
