@@ -40,8 +40,10 @@ export default [
       'no-restricted-imports': [
         'error',
         {
+          // exact names: a pattern 'events' would also match a relative './events'
+          paths: builtinModules.map((name) => ({ name, message: '@fedsnell/client is browser-safe: a platform shell provides what needs Node' })),
           patterns: [
-            { group: ['node:*', ...builtinModules], message: '@fedsnell/client is browser-safe: a platform shell provides what needs Node' },
+            { group: ['node:*'], message: '@fedsnell/client is browser-safe: a platform shell provides what needs Node' },
             { group: ['@fedsnell/*/node', '@fedsnell/client-node', '@fedsnell/cli', '@fedsnell/coordinator'], message: '@fedsnell/client is browser-safe: no Node-only entry' },
           ],
         },
