@@ -232,6 +232,72 @@ describe('coordinator: identities, poisoning bounds and bounded resources', () =
   });
 
   describe('bounded resources', () => {
+    const chunk = (transferId: string, index: number, over: Record<string, unknown> = {}) => ({
+      transferId,
+      event: 'update',
+      index,
+      total: 64,
+      totalBytes: 64 * 4096,
+      sha256: 'a'.repeat(64),
+      bytes: new Uint8Array(4096),
+      ...over,
+    });
+    const codeOf = (answer: { ok: boolean; error?: { code: string } }) => (answer.ok ? 'ok' : answer.error?.code);
+
+    it('refuses 1-byte chunks toward a large declared payload at the first chunk', async () => {
+      const c = await start({ limits: { maxMessageBytes: 8192, chunkBytes: 4096, maxUpdateBytes: 1 << 20 } });
+      const { client } = await joinedClient(c, 'flood');
+      track(client);
+      const answer = await client.timeout(3000).emitWithAck('chunk', chunk('tiny', 0, { total: 1 << 20, totalBytes: 1 << 20, bytes: new Uint8Array(1) }));
+      expect(codeOf(answer)).toBe('TRANSFER');
+    });
+
+    it('caps chunk bytes held per connection and per server, and frees them when a socket goes', async () => {
+      const c = await start({ limits: { maxMessageBytes: 8192, chunkBytes: 4096, maxUpdateBytes: 1 << 20, maxConnectionBufferBytes: 4 * 4096, maxBufferedBytes: 6 * 4096 } });
+      const a = await joinedClient(c, 'flood-a');
+      const b = await joinedClient(c, 'flood-b');
+      track(b.client);
+      const push = async (client: FakeClient, id: string, n: number) => {
+        const codes = [];
+        for (let i = 0; i < n; i++) codes.push(codeOf(await client.timeout(3000).emitWithAck('chunk', chunk(id, i))));
+        return codes;
+      };
+      expect(await push(a.client, 'a-1', 5)).toEqual(['ok', 'ok', 'ok', 'ok', 'TOO_MANY_TRANSFERS']);
+      expect(await push(a.client, 'a-2', 4)).toEqual(['ok', 'ok', 'ok', 'ok']);
+      expect(await push(b.client, 'b-1', 3)).toEqual(['ok', 'ok', 'TOO_MANY_TRANSFERS']);
+      a.client.disconnect();
+      await waitFor(() => (c.status().clients.connected === 1 ? true : undefined));
+      expect(await push(b.client, 'b-2', 4)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    });
+
+    it('keeps completing rounds while one token churns sockets', async () => {
+      const c = await start({
+        autoStart: true,
+        maxConnectionsPerToken: 5,
+        rounds: { minClients: 1, maxClients: 50, minReplies: 1, graceMs: 0, roundTimeoutMs: 3000, waitForClientsMs: 20, totalRounds: 3, reconnectGraceMs: 100 },
+      });
+      const honest = track(fakeClient(c, { token: CLIENT_TOKEN, clientId: 'honest' }));
+      honest.on('round:start', (s) => void honest.timeout(3000).emitWithAck('update', updateFor(s, 0.1)));
+      await connected(honest);
+      await honest.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' }, ready: readyFor(c) });
+      let refused = 0;
+      for (let wave = 0; wave < 3; wave++) {
+        const held = await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            const s = track(fakeClient(c, { token: OTHER_TOKEN }));
+            if ((await refusal(s)) !== undefined) return (refused++, null);
+            await s.timeout(3000).emitWithAck('join', { protocolVersion: 1, capabilities: { backend: 'cpu', platform: 'node' } });
+            return s;
+          }),
+        );
+        held.forEach((s) => s?.disconnect());
+      }
+      const summary = await c.finished;
+      expect(summary.roundsCompleted).toBe(3);
+      expect((await rounds(c)).map((r) => r.status)).toEqual(['aggregated', 'aggregated', 'aggregated']);
+      expect(refused).toBeGreaterThanOrEqual(5);
+    });
+
     it('frees the records of connections that never joined', async () => {
       const c = await start();
       for (let i = 0; i < 30; i++) {
