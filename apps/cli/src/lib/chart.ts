@@ -92,11 +92,12 @@ export function accuracyChartSvg(chart: AccuracyChart): string {
         out.push(`<text x="${fmt(cx)}" y="${fmt(cy - 10)}" font-size="11" fill="${LINE}" text-anchor="middle">${pct(p.accuracy)}</text>`);
       }
     });
-    const last = points[points.length - 1];
-    out.push(
-      `<text x="${M.left + plotW + 8}" y="${fmt(place(y(last.accuracy)) + 4)}" font-size="12" font-weight="600" fill="${LINE}">${escapeXml(chart.series.label)}</text>`,
-    );
   }
+  // legend for the series at the top of the right-hand column (reference lines are labelled in place)
+  const lx = M.left + plotW + 8;
+  out.push(`<line x1="${lx}" y1="${M.top - 4}" x2="${lx + 18}" y2="${M.top - 4}" stroke="${LINE}" stroke-width="2.5"/>`);
+  out.push(`<circle cx="${lx + 9}" cy="${M.top - 4}" r="3.5" fill="#ffffff" stroke="${LINE}" stroke-width="2"/>`);
+  out.push(`<text x="${lx + 24}" y="${M.top}" font-size="12" font-weight="600" fill="${LINE}">${escapeXml(chart.series.label)}</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
