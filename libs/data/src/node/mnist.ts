@@ -24,7 +24,10 @@ function checkSet(fn: string, set: string): asserts set is MnistSet {
  * class: mnist (10 000 digits) stores one flat array of intensities in [0, 1] rounded to 3 decimals
  * (v/255, so round(v·255) recovers the byte exactly); fashion-mnist (70 002 clothes) stores an array of
  * 784-long arrays of bytes 0..255. Their own sampling helpers use Math.random (and fashion-mnist's
- * `length` is wrong), so the files are read directly.
+ * `length` is wrong), so the files are read directly. Entries that are not 784 pixels (fashion-mnist's
+ * class 0 holds two empty ones, at positions 1000 and 7001) are skipped, never padded: image k is the
+ * k-th valid entry, `skippedMnistEntries` lists the skipped positions, and the first read of such a
+ * class emits one process warning that counts them.
  */
 export function readMnistClass(set: MnistSet, label: number): Uint8Array {
   checkSet('readMnistClass()', set);
@@ -32,36 +35,77 @@ export function readMnistClass(set: MnistSet, label: number): Uint8Array {
     throw new Error(`label passed to readMnistClass() must be an integer in [0, 9] but got ${label}`);
   }
   const key = `${set}/${label}`;
-  let bytes = cache.get(key);
-  if (!bytes) {
-    bytes = parseClassFile(set, label);
-    cache.set(key, bytes);
+  let parsed = cache.get(key);
+  if (!parsed) {
+    parsed = parseClassFile(set, label);
+    cache.set(key, parsed);
+    if (parsed.skipped.length > 0) {
+      process.emitWarning(
+        `${set} class ${label}: skipped ${parsed.skipped.length} entr${parsed.skipped.length === 1 ? 'y' : 'ies'} that ` +
+          `${parsed.skipped.length === 1 ? 'is' : 'are'} not ${PIXELS} pixels (position${parsed.skipped.length === 1 ? '' : 's'} ${parsed.skipped.join(', ')})`,
+        { code: 'FEDSNELL_MNIST_SKIPPED' },
+      );
+    }
   }
-  return bytes;
+  return parsed.bytes;
+}
+
+/** Positions in the package's class file of the entries readMnistClass skipped (not 784 pixels). */
+export function skippedMnistEntries(set: MnistSet, label: number): number[] {
+  readMnistClass(set, label);
+  return [...(cache.get(`${set}/${label}`) as ParsedClass).skipped];
+}
+
+interface ParsedClass {
+  bytes: Uint8Array;
+  skipped: number[];
 }
 
 /**
  * Parsing the JSON costs ~0.1-0.2 s per class, so decoded bytes are kept for the process: 7.8 MB for
  * all of mnist, 55 MB for all of fashion-mnist. clearMnistCache() frees them.
  */
-const cache = new Map<string, Uint8Array>();
+const cache = new Map<string, ParsedClass>();
 
 export function clearMnistCache(): void {
   cache.clear();
 }
 
-function parseClassFile(set: MnistSet, label: number): Uint8Array {
+function parseClassFile(set: MnistSet, label: number): ParsedClass {
   const pkg = path.dirname(require.resolve(`${set}/package.json`));
   const file = path.join(pkg, 'src', set === 'mnist' ? 'digits' : 'clothes', `${label}.json`);
-  const parsed: { data: number[] | number[][] } = JSON.parse(readFileSync(file, 'utf8'));
+  const parsed: { data: number[] | unknown[] } = JSON.parse(readFileSync(file, 'utf8'));
   if (set === 'mnist') {
     const flat = parsed.data as number[];
-    return Uint8Array.from(flat, (v) => Math.round(v * 255));
+    return { bytes: Uint8Array.from(flat, (v) => Math.round(v * 255)), skipped: [] };
   }
-  const rows = parsed.data as number[][];
-  const out = new Uint8Array(rows.length * PIXELS);
-  rows.forEach((r, k) => out.set(r, k * PIXELS));
-  return out;
+  const skipped: number[] = [];
+  const rows: number[][] = [];
+  parsed.data.forEach((r, k) => {
+    if (Array.isArray(r) && r.length === PIXELS) rows.push(r as number[]);
+    else skipped.push(k);
+  });
+  const bytes = new Uint8Array(rows.length * PIXELS);
+  rows.forEach((r, k) => bytes.set(r, k * PIXELS));
+  return { bytes, skipped };
+}
+
+/**
+ * Fashion-MNIST's split: 7000 valid images per class in the package, the first 1000 of each class
+ * its test part (10 000, as the dataset's t10k), the other 6000 its training part (60 000). The
+ * package does not label the parts; the empty entry after the first 1000 of class 0 marks the seam.
+ */
+export const FASHION_MNIST_TEST_PER_CLASS = 1000;
+
+export type MnistPart = 'train' | 'test';
+
+/** [from, to) of a part within a class's valid images. */
+function partRange(set: MnistSet, part: MnistPart | undefined, available: number): [number, number] {
+  if (part === undefined) return [0, available];
+  if (set !== 'fashion-mnist') throw new Error(`part passed to mnistDataset() is only defined for 'fashion-mnist' but got set '${set}'`);
+  if (part !== 'train' && part !== 'test') throw new Error(`part passed to mnistDataset() must be 'train' or 'test' but got ${JSON.stringify(part)}`);
+  const seam = Math.min(FASHION_MNIST_TEST_PER_CLASS, available);
+  return part === 'test' ? [0, seam] : [seam, available];
 }
 
 function readAll(set: MnistSet): Uint8Array[] {
@@ -74,6 +118,8 @@ export interface MnistDatasetOptions {
   count?: number;
   /** examples to skip first (default 0) */
   offset?: number;
+  /** fashion-mnist only: the package's training (6000 per class) or test (first 1000 per class) part; default both */
+  part?: MnistPart;
   preprocess: PreprocessConfig;
 }
 
@@ -85,11 +131,12 @@ export interface MnistDatasetOptions {
 export function mnistDataset(options: MnistDatasetOptions): Dataset {
   const { set, offset = 0, preprocess } = options;
   checkSet('mnistDataset()', set);
+  partRange(set, options.part, 0); // a bad part fails before any file is read
   const byClass = readAll(set);
-  const lengths = byClass.map((b) => b.length / PIXELS);
+  const ranges = byClass.map((b) => partRange(set, options.part, b.length / PIXELS));
   const order: Array<[number, number]> = [];
-  for (let r = 0; r < Math.max(...lengths); r++) {
-    for (let c = 0; c < 10; c++) if (r < lengths[c]) order.push([c, r]);
+  for (let r = 0; r < Math.max(...ranges.map(([from, to]) => to - from)); r++) {
+    for (let c = 0; c < 10; c++) if (ranges[c][0] + r < ranges[c][1]) order.push([c, ranges[c][0] + r]);
   }
   if (!Number.isInteger(offset) || offset < 0 || offset > order.length) {
     throw new Error(`offset passed to mnistDataset() must be an integer in [0, ${order.length}] but got ${offset}`);
@@ -135,11 +182,14 @@ export interface ExportResult {
   classes: string[];
   /** files written per class, keyed by the folder they went to (`.`, or `train` and `test`) */
   counts: Record<string, number[]>;
+  /** per class, positions in the package's file of entries skipped as not 784 pixels (skippedMnistEntries) */
+  skipped: number[][];
 }
 
 /**
  * Writes the package's images as PNG ImageFolder(s), class by class (one class in memory at a time).
- * File names are the image's index within its class in the package, zero-padded to 5 digits.
+ * File names are the image's index among its class's valid images (readMnistClass), zero-padded to 5
+ * digits.
  */
 export async function exportImageFolder(set: MnistSet, dir: string, options: ExportOptions = {}): Promise<ExportResult> {
   checkSet('exportImageFolder()', set);
@@ -179,5 +229,5 @@ export async function exportImageFolder(set: MnistSet, dir: string, options: Exp
       counts[part][c] = to - from;
     }
   }
-  return { classes, counts };
+  return { classes, counts, skipped: classes.map((_, c) => skippedMnistEntries(set, c)) };
 }
