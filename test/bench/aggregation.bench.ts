@@ -15,7 +15,7 @@ import {
   type ClientUpdate,
   type Strategy,
 } from '@fedsnell/federation';
-import { createRng, initSnellFactors, resolveSnellConfig } from '@fedsnell/snell';
+import { createRng, factorNames, initSnellFactors, resolveSnellConfig } from '@fedsnell/snell';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { useBackend } from '@fedsnell/backends';
 
@@ -46,7 +46,8 @@ function vitBState(seed: number, dims = { d: D, hidden: HIDDEN, depth: DEPTH }):
       ['mlp.fc2', HIDDEN_, D_],
     ] as const) {
       const { A, B } = initSnellFactors(inF, outF, snell, rng);
-      state.set(`blocks.${b}.${m}.snell_A`, A).set(`blocks.${b}.${m}.snell_B`, B);
+      const [nameA, nameB] = factorNames(`blocks.${b}.${m}`);
+      state.set(nameA, A).set(nameB, B);
     }
   }
   const head = new Float32Array(CLASSES * D_).map(() => (rng() - 0.5) * 0.04);

@@ -19,9 +19,8 @@ export {
   encodeAdapter,
   decodeAdapter,
   validateAdapter,
-  factorNames,
   AdapterFormatError,
   ADAPTER_FORMAT,
   ADAPTER_VERSION,
-  DENSE_TRAINABLES,
 } from './lib/adapter-file';
+export { adaptedModules, DENSE_TRAINABLES, FACTOR_SUFFIXES, factorNames, isDenseTrainable, isFactorName, parseFactorName } from './lib/adapter-names';

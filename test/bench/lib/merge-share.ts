@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TensorMap } from '@fedsnell/tensor-io';
-import { sparseDelta, type SnellConfig } from '@fedsnell/snell';
+import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
+import { adaptedModules, factorNames, sparseDelta, type SnellConfig } from '@fedsnell/snell';
 import { median } from './step';
 
 /**
@@ -10,9 +10,10 @@ import { median } from './step';
  */
 export function timeSparseDeltaAllModules(initial: TensorMap, cfg: SnellConfig, repeats: number): { medianMs: number; runsMs: number[]; modules: number } {
   const factors: [tf.Tensor3D, tf.Tensor3D][] = [];
-  for (const [name, t] of initial) {
-    if (!name.endsWith('.snell_A')) continue;
-    const b = initial.get(name.replace(/A$/, 'B'));
+  for (const module of adaptedModules(initial.keys())) {
+    const [nameA, nameB] = factorNames(module);
+    const t = initial.get(nameA) as NamedTensor;
+    const b = initial.get(nameB);
     if (!b) continue;
     factors.push([tf.tensor3d(t.data, t.shape as [number, number, number]), tf.tensor3d(b.data, b.shape as [number, number, number])]);
   }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
 import { evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
@@ -154,7 +154,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     bar?.stop();
     let evalResult: EvalResult | undefined;
     if (evalData) evalResult = await evaluate({ model, data: evalData, trainables: state, snell, batchSize: trainer.batchSize });
-    const modules = [...state.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
+    const modules = adaptedModules(state.keys());
     const bytes = encodeAdapter({
       config: snell,
       modules,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { computeSparseDelta, describeSnellConfig, SnellConfig, sparseDelta } from '@fedsnell/snell';
+import { computeSparseDelta, describeSnellConfig, factorNames, SnellConfig, sparseDelta } from '@fedsnell/snell';
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
 import { aggregationGaps, ExactDelta, exactSparseAverage, moduleGap } from './aggregation-gap';
 import { isPositiveFinite, requireOption } from './options';
@@ -92,8 +92,9 @@ export function snellExact(options: SnellExactOptions): Strategy {
           const fitB = { shape: [...start.B.shape], data: fit.B };
           const gap = moduleGap(computeSparseDelta(fitA, fitB, cfg).delta, target.data);
           if (gap < averageGaps[module]) {
-            state.set(`${module}.snell_A`, fitA);
-            state.set(`${module}.snell_B`, fitB);
+            const [nameA, nameB] = factorNames(module);
+            state.set(nameA, fitA);
+            state.set(nameB, fitB);
             gaps[module] = gap;
             refitted += 1;
           }

@@ -1,4 +1,5 @@
 import { parseSafetensors, serializeSafetensors, type NamedTensor, type TensorMap } from '@fedsnell/tensor-io';
+import { DENSE_TRAINABLES, factorNames } from './adapter-names';
 import { resolveSnellConfig, type SnellConfig } from './config';
 
 /**
@@ -16,7 +17,6 @@ export interface AdapterFile {
 
 export const ADAPTER_FORMAT = 'fedsnell-adapter';
 export const ADAPTER_VERSION = 1;
-export const DENSE_TRAINABLES: readonly string[] = ['head.weight', 'head.bias', 'cls_token'];
 
 /** One-line reason why bytes or an AdapterFile are not a valid fedsnell adapter. */
 export class AdapterFormatError extends Error {
@@ -26,8 +26,6 @@ export class AdapterFormatError extends Error {
 const PINNED_KEYS = ['format', 'version', 'kernel', 'p', 'scale', 'heads', 'rank', 'sparsity', 'threshold', 'modules'];
 const MODULE_NAME = /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)+$/;
 const BLOCK_MODULE = /^blocks\.(0|[1-9][0-9]*)\.(attn\.(q|k|v|proj)|mlp\.(fc1|fc2))$/;
-
-export const factorNames = (module: string): [string, string] => [`${module}.snell_A`, `${module}.snell_B`];
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

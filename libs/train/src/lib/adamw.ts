@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isFactorName } from '@fedsnell/snell';
 
 export interface AdamWConfig {
   beta1: number;
@@ -14,11 +15,6 @@ export interface AdamWConfig {
   lrScale?: (name: string) => number;
 }
 
-/** True for SNELL/LoRA factor tensors (`<module>.snell_A`, `<module>.snell_B`). */
-export function isFactorName(name: string): boolean {
-  return name.endsWith('.snell_A') || name.endsWith('.snell_B');
-}
-
 /** A `lrScale` that multiplies the factors' learning rate by `factorLrScale`; undefined for 1 (the reference). */
 export function factorLrScaler(factorLrScale: number): ((name: string) => number) | undefined {
   return factorLrScale === 1 ? undefined : (name) => (isFactorName(name) ? factorLrScale : 1);
@@ -29,7 +25,7 @@ export const DEFAULT_ADAMW: AdamWConfig = {
   beta2: 0.999,
   epsilon: 1e-8,
   weightDecay: 0.05,
-  decays: (name) => name.endsWith('.snell_A') || name.endsWith('.snell_B') || name === 'head.weight',
+  decays: (name) => isFactorName(name) || name === 'head.weight',
 };
 
 /**

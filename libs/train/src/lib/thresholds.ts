@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { snellThreshold, type CompetitionThreshold, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, factorNames, snellThreshold, type CompetitionThreshold, type SnellConfig } from '@fedsnell/snell';
 
 /**
  * Competition thresholds of every adapter, read asynchronously — only where the backend cannot (or
@@ -12,11 +12,9 @@ export async function thresholdsFor(
 ): Promise<Map<string, CompetitionThreshold> | undefined> {
   if (!snell || snell.sparsity === 0 || tf.getBackend() !== 'webgpu') return undefined;
   const out = new Map<string, CompetitionThreshold>();
-  for (const [name, a] of trainables) {
-    if (!name.endsWith('.snell_A')) continue;
-    const module = name.slice(0, -'.snell_A'.length);
-    const b = trainables.get(`${module}.snell_B`);
-    if (b) out.set(module, await snellThreshold(a as tf.Tensor3D, b as tf.Tensor3D, snell));
+  for (const module of adaptedModules(trainables.keys())) {
+    const [a, b] = factorNames(module).map((name) => trainables.get(name));
+    if (a && b) out.set(module, await snellThreshold(a as tf.Tensor3D, b as tf.Tensor3D, snell));
   }
   return out;
 }

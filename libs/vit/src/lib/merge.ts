@@ -1,6 +1,6 @@
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
-import { computeSparseDelta } from '@fedsnell/snell';
+import { computeSparseDelta, DENSE_TRAINABLES, factorNames, isDenseTrainable, parseFactorName } from '@fedsnell/snell';
 
 export interface AdapterState {
   config: SnellConfig;
@@ -8,7 +8,6 @@ export interface AdapterState {
 }
 
 const FN = 'mergeAdapter()';
-const DENSE = new Set(['head.weight', 'head.bias', 'cls_token']);
 
 /** Target weight and row offset of an adapted module inside timm's fused layout. */
 function targetOf(module: string): { weight: string; block: number } | undefined {
@@ -27,21 +26,22 @@ export function mergeAdapter(backbone: TensorMap, adapter: AdapterState): Tensor
   const deltas = new Map<string, SparseDelta>();
   const dense: TensorMap = new Map();
   for (const name of adapter.tensors.keys()) {
-    const factor = /^(.*)\.snell_([AB])$/.exec(name);
+    const factor = parseFactorName(name);
     if (factor) {
-      if (factor[2] === 'B' && !adapter.tensors.has(`${factor[1]}.snell_A`)) throw new Error(`${FN}: adapter has '${name}' without '${factor[1]}.snell_A'`);
-      if (factor[2] === 'A') {
-        const module = factor[1];
+      const [nameA, nameB] = factorNames(factor.module);
+      if (factor.factor === 'B' && !adapter.tensors.has(nameA)) throw new Error(`${FN}: adapter has '${name}' without '${nameA}'`);
+      if (factor.factor === 'A') {
+        const module = factor.module;
         if (!targetOf(module)) throw new Error(`${FN}: adapter module '${module}' is not an adaptable ViT module (blocks.{i}.attn.q|k|v|proj, blocks.{i}.mlp.fc1|fc2)`);
-        const B = adapter.tensors.get(`${module}.snell_B`);
-        if (!B) throw new Error(`${FN}: adapter has '${module}.snell_A' without '${module}.snell_B'`);
+        const B = adapter.tensors.get(nameB);
+        if (!B) throw new Error(`${FN}: adapter has '${nameA}' without '${nameB}'`);
         const { delta, shape } = computeSparseDelta(adapter.tensors.get(name) as NamedTensor, B, adapter.config);
         deltas.set(module, { shape, data: delta });
       }
-    } else if (DENSE.has(name)) {
+    } else if (isDenseTrainable(name)) {
       dense.set(name, adapter.tensors.get(name) as NamedTensor);
     } else {
-      throw new Error(`${FN}: adapter tensor '${name}' is neither a SNELL factor nor one of ${[...DENSE].join(', ')}`);
+      throw new Error(`${FN}: adapter tensor '${name}' is neither a SNELL factor nor one of ${DENSE_TRAINABLES.join(', ')}`);
     }
   }
   return foldSparseDeltas(backbone, deltas, dense, FN);
@@ -89,7 +89,7 @@ export function foldSparseDeltas(
     }
     out.set(target.weight, { shape: [...current.shape], data });
   }
-  for (const name of DENSE) {
+  for (const name of DENSE_TRAINABLES) {
     const t = dense.get(name);
     if (!t) continue;
     const old = backbone.get(name);

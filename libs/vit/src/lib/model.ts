@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorMap } from '@fedsnell/tensor-io';
-import type { CompetitionThreshold, SnellConfig } from '@fedsnell/snell';
+import { factorNames, type CompetitionThreshold, type SnellConfig } from '@fedsnell/snell';
 import type { VitConfig } from './config';
 import { gelu } from './gelu';
 import { layerNorm } from './layer-norm';
@@ -250,15 +250,14 @@ export class VisionTransformer {
   }
 
   private adapt(module: string, x: tf.Tensor2D, y: tf.Tensor2D, pass: Pass): tf.Tensor2D {
-    const a = pass.trainables.get(`${module}.snell_A`);
-    const b = pass.trainables.get(`${module}.snell_B`);
+    const [a, b] = factorNames(module).map((name) => pass.trainables.get(name));
     if (!a || !b || !pass.snell) return y;
     const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module));
     return tf.add(y, branch) as tf.Tensor2D;
   }
 
   private hasAdapter(pass: Pass, ...modules: string[]): boolean {
-    return pass.snell !== undefined && modules.some((m) => pass.trainables.has(`${m}.snell_A`));
+    return pass.snell !== undefined && modules.some((m) => pass.trainables.has(factorNames(m)[0]));
   }
 
   private maybeMask(name: string, t: tf.Tensor, pass: Pass): tf.Tensor {
