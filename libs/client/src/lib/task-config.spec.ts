@@ -26,6 +26,11 @@ describe('snellConfigOf', () => {
 });
 
 describe('trainerSettingsOf', () => {
+  it('passes the short-run SNELL options of the task to the trainer', () => {
+    const t = task({ trainer: { epochs: 1, batchSize: 2, lr: 0.01, weightDecay: 0, schedule: 'cosine', seed: 1, factorLrScale: 10, denseWarmupEpochs: 0.5, sparsityRampEpochs: 1 } });
+    expect(trainerSettingsOf(t, { seed: 1 })).toMatchObject({ factorLrScale: 10, denseWarmupEpochs: 0.5, sparsityRampEpochs: 1 });
+  });
+
   it('rejects an unknown schedule with a TaskConfigError', () => {
     const t = task({ trainer: { epochs: 1, batchSize: 2, lr: 0.05, weightDecay: 0, schedule: 'step', seed: 1 } });
     expect(() => trainerSettingsOf(t, { seed: 1 })).toThrow(TaskConfigError);
