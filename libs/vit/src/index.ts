@@ -6,6 +6,7 @@ export type { AdapterModule } from './lib/weights';
 export { ADAPTER_MODULES, adapterModules, adapterModuleShape, vitTensorShapes, checkVitTensors } from './lib/weights';
 export type { TrainableOptions } from './lib/trainables';
 export { createTrainables, createFullTrainables } from './lib/trainables';
+export { initVitTensors } from './lib/init';
 export type { AdapterState, SparseDelta } from './lib/merge';
 export { mergeAdapter, mergedConfigJson, foldSparseDeltas } from './lib/merge';
 export { gelu } from './lib/gelu';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/backends';
-import { attention, batchedAttention } from './attention';
+import { attention, batchedAttention, slicedAttention } from './attention';
 
 // 2 samples × 3 tokens, 2 heads of width 2: q, k, v [6, 4].
 const SAMPLES = 2;
@@ -18,7 +18,7 @@ describe.each(['cpu', 'wasm'] as const)('attention on %s', (backend) => {
 
   it('equals the batched formulation', () => {
     const [q, k, v] = [seeded(1), seeded(2), seeded(3)];
-    const ours = attention(q, k, v, SAMPLES, HEADS);
+    const ours = slicedAttention(q, k, v, SAMPLES, HEADS);
     const reference = batchedAttention(q, k, v, SAMPLES, HEADS);
     expect(ours.shape).toEqual([6, 4]);
     expect(maxAbsDiff(ours, reference)).toBeLessThan(1e-6);
@@ -28,7 +28,7 @@ describe.each(['cpu', 'wasm'] as const)('attention on %s', (backend) => {
   it('attends within a sample only: one token per sample returns its own v', () => {
     // tokens = 1: softmax over a single score is 1, so the output is v itself.
     const [q, k, v] = [seeded(4), seeded(5), seeded(6)];
-    const out = attention(q, k, v, 6, HEADS);
+    const out = slicedAttention(q, k, v, 6, HEADS);
     expect(maxAbsDiff(out, v)).toBeLessThan(1e-6);
     tf.dispose([q, k, v, out]);
   });
@@ -37,20 +37,29 @@ describe.each(['cpu', 'wasm'] as const)('attention on %s', (backend) => {
     const [q, k, v, g] = [seeded(1), seeded(2), seeded(3), seeded(4)];
     const loss = (f: typeof attention) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
       tf.sum(tf.mul(f(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, SAMPLES, HEADS), g));
-    const ours = tf.grads(loss(attention))([q, k, v]);
+    const ours = tf.grads(loss(slicedAttention))([q, k, v]);
     const reference = tf.grads(loss(batchedAttention))([q, k, v]);
     ours.forEach((t, i) => expect(maxAbsDiff(t, reference[i])).toBeLessThan(1e-5));
     tf.dispose([q, k, v, g, ...ours, ...reference]);
+  });
+
+  it('runs few-token inputs batched, with the same result', () => {
+    // 3 tokens per sample is below SLICED_MIN_TOKENS: the dispatch of per-head matMuls would cost more
+    const [q, k, v] = [seeded(7), seeded(8), seeded(9)];
+    const ours = attention(q, k, v, SAMPLES, HEADS);
+    const sliced = slicedAttention(q, k, v, SAMPLES, HEADS);
+    expect(maxAbsDiff(ours, sliced)).toBeLessThan(1e-6);
+    tf.dispose([q, k, v, ours, sliced]);
   });
 
   it('leaks no tensors in forward and backward', () => {
     const [q, k, v] = [seeded(1), seeded(2), seeded(3)];
     const before = tf.memory().numTensors;
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
-      tf.sum(attention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, SAMPLES, HEADS)),
+      tf.sum(slicedAttention(a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, SAMPLES, HEADS)),
     )([q, k, v]);
     tf.dispose(grads);
-    attention(q, k, v, SAMPLES, HEADS).dispose();
+    slicedAttention(q, k, v, SAMPLES, HEADS).dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([q, k, v]);
   });

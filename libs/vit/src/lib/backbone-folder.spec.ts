@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serializeSafetensors } from '@fedsnell/tensor-io';
+import { serializeSafetensors, sha256Hex } from '@fedsnell/tensor-io';
 import { loadBackboneFolder, saveBackboneFolder } from './backbone-folder';
 import { tinyBackbone, tinyConfigJson } from './tiny-backbone.testing';
 
@@ -38,6 +38,17 @@ describe('loadBackboneFolder', () => {
     const folder = await loadBackboneFolder(join(dir, 'out'));
     expect(folder.tensors.get('pos_embed')!.data).toEqual(tensors.get('pos_embed')!.data);
     expect(folder.configJson).toEqual(tinyConfigJson());
+  });
+
+  it('writes F16 on request and returns the bytes it wrote', async () => {
+    const { tensors } = tinyBackbone();
+    const bytes = await saveBackboneFolder(join(dir, 'half'), tinyConfigJson(), tensors, { dtype: 'F16' });
+    const folder = await loadBackboneFolder(join(dir, 'half'));
+    expect(folder.sha256).toBe(await sha256Hex(bytes));
+    const back = folder.tensors.get('pos_embed')!.data;
+    const want = tensors.get('pos_embed')!.data;
+    expect(Math.max(...back.map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-3);
+    expect(back).not.toEqual(want);
   });
 
   it('rejects a missing folder', async () => {

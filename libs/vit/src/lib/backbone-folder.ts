@@ -57,11 +57,21 @@ export async function loadBackboneFolder(dir: string): Promise<BackboneFolder> {
   return { config, configJson: configJson as Record<string, unknown>, tensors, sha256: await sha256Hex(bytes), unusedTensors };
 }
 
-/** Writes `config.json` + `model.safetensors` (F32) into `dir`, creating it; each file atomically. */
-export async function saveBackboneFolder(dir: string, configJson: Record<string, unknown>, tensors: TensorMap): Promise<void> {
+/**
+ * Writes `config.json` + `model.safetensors` (F32, or F16 with `dtype`) into `dir`, creating it; each
+ * file atomically. Returns the bytes of model.safetensors written.
+ */
+export async function saveBackboneFolder(
+  dir: string,
+  configJson: Record<string, unknown>,
+  tensors: TensorMap,
+  options: { dtype?: 'F32' | 'F16' } = {},
+): Promise<Uint8Array> {
   const config = resolveVitConfig(configJson);
   checkVitTensors(config, tensors, 'saveBackboneFolder()');
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, 'model.safetensors'), serializeSafetensors(tensors, { metadata: { format: 'pt' } }));
+  const bytes = serializeSafetensors(tensors, { dtype: options.dtype ?? 'F32', metadata: { format: 'pt' } });
+  await writeFileAtomic(join(dir, 'model.safetensors'), bytes);
   await writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(`${JSON.stringify(configJson, null, 1)}\n`));
+  return bytes;
 }

@@ -3,6 +3,7 @@ import type { SnellConfig } from '@fedsnell/snell';
 import { createRng, initSnellFactors } from '@fedsnell/snell';
 import type { VisionTransformer } from './model';
 import { ADAPTER_MODULES, adapterModuleShape, adapterModules, vitTensorShapes } from './weights';
+import { truncNormal } from './init';
 
 export interface TrainableOptions {
   numClasses: number;
@@ -36,16 +37,6 @@ function checkClasses(fn: string, numClasses: number): void {
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new RangeError(`numClasses passed to ${fn} must be a positive integer but got ${numClasses}`);
   }
-}
-
-/** N(0, std²) truncated to [−2, 2] as timm's trunc_normal_ (absolute bounds), by Box–Muller on `rng`. */
-function truncNormal(count: number, std: number, rng: () => number): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; ) {
-    const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng()) * std;
-    if (z >= -2 && z <= 2) out[i++] = z;
-  }
-  return out;
 }
 
 function newHead(embedDim: number, numClasses: number, init: 'reference' | 'pytorch', rng: () => number): [NamedTensor, NamedTensor] {
