@@ -11,6 +11,8 @@ export { withNormClipping, updateNorm } from './lib/norm-clipping';
 export type { NormClippingOptions } from './lib/norm-clipping';
 export { createStrategy, STRATEGY_NAMES } from './lib/create-strategy';
 export type { StrategyConfig } from './lib/create-strategy';
+export { strategyFileSchema } from './lib/strategy-file';
+export type { StrategyFileConfig } from './lib/strategy-file';
 export { snellExact } from './lib/snell-exact';
 export type { SnellExactOptions } from './lib/snell-exact';
 export { aggregationGaps, exactSparseAverage, moduleGap } from './lib/aggregation-gap';

@@ -1,6 +1,6 @@
 export { plainMatMul } from './lib/matmul';
 export type { SnellConfig, SnellMode, SnellConfigSummary } from './lib/config';
-export { resolveSnellConfig, describeSnellConfig } from './lib/config';
+export { DEFAULT_SNELL_CONFIG, resolveSnellConfig, describeSnellConfig, snellDefaultsFor } from './lib/config';
 export { createRng } from './lib/rng';
 export type { SnellFactors } from './lib/init';
 export { initSnellFactors } from './lib/init';

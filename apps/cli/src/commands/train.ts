@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { adaptedModules, encodeAdapter, resolveSnellConfig, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, DEFAULT_SNELL_CONFIG, encodeAdapter, resolveSnellConfig, describeSnellConfig, snellDefaultsFor, type SnellConfig } from '@fedsnell/snell';
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
-import { evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
+import { DEFAULT_TRAINER_CONFIG, evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
 import { resolveWorkers, train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { loadBackbone, openData, selectBackend } from '../lib/load';
@@ -42,6 +42,13 @@ interface TrainOpts {
   json?: boolean;
 }
 
+// Defaults come from the libraries (DEFAULT_SNELL_CONFIG, snellDefaultsFor, DEFAULT_TRAINER_CONFIG),
+// except the epoch count: a centralized run trains 10 epochs, a federated round's local run 1.
+const SNELL = DEFAULT_SNELL_CONFIG;
+const LINEAR = snellDefaultsFor('linear');
+const TRAINER = DEFAULT_TRAINER_CONFIG;
+const CENTRALIZED_EPOCHS = 10;
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
@@ -50,27 +57,27 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <dir>', 'training ImageFolder')
     .requiredOption('--out <file>', 'adapter file to write')
     .option('--eval-data <dir>', 'ImageFolder to score the trained adapter on')
-    .option('--kernel <name>', 'distance (SNELL) | linear (LoRA baseline)', 'distance')
-    .option('--p <n>', 'distance kernel norm: 1 or 2', numberOption('--p', 1, 2, true), 2)
-    .option('--scale <x>', 'head coefficient scale c_h = scale·(-1)^h (default 0.1 for distance; linear has none: 1)', numberOption('--scale', 0, 1e6))
-    .option('--heads <n>', 'kernel heads (default 2 for distance, 1 for linear)', numberOption('--heads', 1, 64, true))
-    .option('--rank <n>', 'factor rank r', numberOption('--rank', 1, 4096, true), 8)
-    .option('--sparsity <s>', 'sparsity ratio in [0,1); 0 = dense (default 0.9 for distance, 0 for linear: plain LoRA)', numberOption('--sparsity', 0, 0.999999))
-    .option('--threshold <mode>', "reference (S = ΔW·|ΔW|·mask) | soft (the paper's ΔW·max(|ΔW|−τ,0))", 'reference')
-    .option('--epochs <n>', 'epochs', numberOption('--epochs', 1, 100000, true), 10)
-    .option('--max-steps <n>', 'stop after n optimizer steps (0 = no limit)', numberOption('--max-steps', 0, 1e9, true), 0)
-    .option('--batch <n>', 'batch size', numberOption('--batch', 1, 4096, true), 32)
-    .option('--lr <x>', 'peak learning rate', numberOption('--lr', 1e-12, 10), 1e-3)
-    .option('--weight-decay <x>', 'decoupled weight decay on factors and head weight', numberOption('--weight-decay', 0, 10), 1e-4)
-    .option('--warmup-epochs <x>', 'linear warm-up epochs', numberOption('--warmup-epochs', 0, 1e5), 0)
-    .option('--min-lr <x>', 'floor of the cosine schedule', numberOption('--min-lr', 0, 10), 1e-5)
-    .option('--adapter-dropout <x>', 'dropout on the adapter input', numberOption('--adapter-dropout', 0, 0.99), 0.1)
-    .option('--drop-path <x>', 'drop-path on the adapter output', numberOption('--drop-path', 0, 0.99), 0.1)
-    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
-    .option('--factor-lr-scale <x>', 'learning-rate multiplier for the adapter factors only (1 = one rate for all, the reference)', numberOption('--factor-lr-scale', 1e-6, 1e6), 1)
+    .option('--kernel <name>', 'distance (SNELL) | linear (LoRA baseline)', SNELL.kernel)
+    .option('--p <n>', 'distance kernel norm: 1 or 2', numberOption('--p', 1, 2, true), SNELL.p)
+    .option('--scale <x>', `head coefficient scale c_h = scale·(-1)^h (default ${SNELL.scale} for distance; linear has none: ${LINEAR.scale})`, numberOption('--scale', 0, 1e6))
+    .option('--heads <n>', `kernel heads (default ${SNELL.heads} for distance, ${LINEAR.heads} for linear)`, numberOption('--heads', 1, 64, true))
+    .option('--rank <n>', 'factor rank r', numberOption('--rank', 1, 4096, true), SNELL.rank)
+    .option('--sparsity <s>', `sparsity ratio in [0,1); 0 = dense (default ${SNELL.sparsity} for distance, ${LINEAR.sparsity} for linear: plain LoRA)`, numberOption('--sparsity', 0, 0.999999))
+    .option('--threshold <mode>', "reference (S = ΔW·|ΔW|·mask) | soft (the paper's ΔW·max(|ΔW|−τ,0))", SNELL.threshold)
+    .option('--epochs <n>', 'epochs', numberOption('--epochs', 1, 100000, true), CENTRALIZED_EPOCHS)
+    .option('--max-steps <n>', 'stop after n optimizer steps (0 = no limit)', numberOption('--max-steps', 0, 1e9, true), TRAINER.maxSteps)
+    .option('--batch <n>', 'batch size', numberOption('--batch', 1, 4096, true), TRAINER.batchSize)
+    .option('--lr <x>', 'peak learning rate', numberOption('--lr', 1e-12, 10), TRAINER.lr)
+    .option('--weight-decay <x>', 'decoupled weight decay on factors and head weight', numberOption('--weight-decay', 0, 10), TRAINER.weightDecay)
+    .option('--warmup-epochs <x>', 'linear warm-up epochs', numberOption('--warmup-epochs', 0, 1e5), TRAINER.warmupEpochs)
+    .option('--min-lr <x>', 'floor of the cosine schedule', numberOption('--min-lr', 0, 10), TRAINER.minLr)
+    .option('--adapter-dropout <x>', 'dropout on the adapter input', numberOption('--adapter-dropout', 0, 0.99), TRAINER.adapterDropout)
+    .option('--drop-path <x>', 'drop-path on the adapter output', numberOption('--drop-path', 0, 0.99), TRAINER.dropPath)
+    .option('--seed <n>', 'seed for initialisation, shuffling and dropout', numberOption('--seed', 0, 2 ** 31 - 1, true), TRAINER.seed)
+    .option('--factor-lr-scale <x>', 'learning-rate multiplier for the adapter factors only (1 = one rate for all, the reference)', numberOption('--factor-lr-scale', 1e-6, 1e6), TRAINER.factorLrScale)
     .option('--factor-init-scale <x>', 'multiplies the reference factor initialisation (1 = the reference)', numberOption('--factor-init-scale', 1e-6, 1e6), 1)
-    .option('--dense-warmup-epochs <x>', 'train the first epochs dense (sparsity 0, KLoRA), then switch sparsity on', numberOption('--dense-warmup-epochs', 0, 1e5), 0)
-    .option('--sparsity-ramp-epochs <x>', 'after the dense warm-up, ramp sparsity linearly from 0 to --sparsity over these epochs', numberOption('--sparsity-ramp-epochs', 0, 1e5), 0)
+    .option('--dense-warmup-epochs <x>', 'train the first epochs dense (sparsity 0, KLoRA), then switch sparsity on', numberOption('--dense-warmup-epochs', 0, 1e5), TRAINER.denseWarmupEpochs)
+    .option('--sparsity-ramp-epochs <x>', 'after the dense warm-up, ramp sparsity linearly from 0 to --sparsity over these epochs', numberOption('--sparsity-ramp-epochs', 0, 1e5), TRAINER.sparsityRampEpochs)
     .option('--no-checkpoint', 'keep every block\'s activations for the backward pass (faster, ~6-9x more peak memory at ViT-Ti/S)')
     .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend (auto = cores, max 4); 1 trains on this thread', '1')
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
@@ -109,7 +116,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     adapterDropout: opts.adapterDropout,
     dropPath: opts.dropPath,
     seed: opts.seed,
-    checkpoint: opts.checkpoint ?? true,
+    checkpoint: opts.checkpoint ?? TRAINER.checkpoint,
     factorLrScale: opts.factorLrScale,
     denseWarmupEpochs: opts.denseWarmupEpochs,
     sparsityRampEpochs: opts.sparsityRampEpochs,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { preprocessFromPretrained } from '@fedsnell/data';
 import { openImageFolder } from '@fedsnell/data/node';
 import { aggregationGaps, createStrategy, type StrategyConfig } from '@fedsnell/federation';
-import { createRng, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, createRng, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import type { ProtocolLimits } from '@fedsnell/protocol';
@@ -61,10 +61,10 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
   } finally {
     model.dispose();
   }
-  const targets = [...initialState.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
-  const strategyConfig = { ...task.strategy, ...(task.strategy.name === 'snell-exact' ? { snell } : {}) } as StrategyConfig;
+  const targets = adaptedModules(initialState.keys());
+  const strategyConfig: StrategyConfig = task.strategy.name === 'snell-exact' ? { ...task.strategy, snell } : task.strategy;
   const strategy = createStrategy(strategyConfig);
-  const proximalMu = task.strategy.name === 'fedprox' ? Number((task.strategy as { proximalMu?: unknown }).proximalMu ?? 0) : 0;
+  const proximalMu = task.strategy.name === 'fedprox' ? task.strategy.proximalMu : 0;
   const taskId = task.taskId ?? `task-${folder.sha256.slice(0, 8)}-${task.seed}`;
   const { maxExamplesPerClient, ...rounds } = task.rounds;
 

@@ -1,6 +1,13 @@
 import { z } from 'zod';
-import { STRATEGY_NAMES } from '@fedsnell/federation';
-import { resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { strategyFileSchema } from '@fedsnell/federation';
+import { DEFAULT_SNELL_CONFIG, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { DEFAULT_TRAINER_CONFIG } from '@fedsnell/train';
+import { errorMessage } from '@fedsnell/util';
+
+// Defaults come from the libraries; fields whose default depends on the kernel stay unset here and
+// are filled by resolveSnellConfig (snellDefaultsFor).
+const SNELL = DEFAULT_SNELL_CONFIG;
+const TRAINER = DEFAULT_TRAINER_CONFIG;
 
 /**
  * The operator's task file (`fedsnell coordinator --task FILE`): everything about a federated job
@@ -12,14 +19,14 @@ export const taskFileSchema = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff).default(0),
   snell: z
     .strictObject({
-      kernel: z.enum(['distance', 'linear']).default('distance'),
-      p: z.union([z.literal(1), z.literal(2)]).default(2),
+      kernel: z.enum(['distance', 'linear']).default(SNELL.kernel),
+      p: z.union([z.literal(1), z.literal(2)]).default(SNELL.p),
       scale: z.number().positive().optional(),
       heads: z.number().int().positive().optional(),
-      rank: z.number().int().positive().default(8),
+      rank: z.number().int().positive().default(SNELL.rank),
       // unset: 0.9 for the distance kernel, 0 (plain dense LoRA) for the linear kernel
       sparsity: z.number().min(0).lt(1).optional(),
-      threshold: z.enum(['reference', 'soft']).default('reference'),
+      threshold: z.enum(['reference', 'soft']).default(SNELL.threshold),
       targets: z.array(z.string()).optional(),
       // multiplies the reference initialisation of the round-0 factors (1 = the reference)
       factorInitScale: z.number().positive().finite().default(1),
@@ -27,25 +34,24 @@ export const taskFileSchema = z.strictObject({
     .prefault({}),
   trainer: z
     .strictObject({
-      epochs: z.number().int().positive().default(1),
-      maxSteps: z.number().int().nonnegative().default(0),
-      batchSize: z.number().int().positive().default(32),
-      lr: z.number().positive().default(1e-3),
-      weightDecay: z.number().nonnegative().default(1e-4),
-      warmupEpochs: z.number().nonnegative().default(0),
-      minLr: z.number().nonnegative().default(1e-5),
-      adapterDropout: z.number().min(0).lt(1).default(0.1),
-      dropPath: z.number().min(0).lt(1).default(0.1),
-      checkpoint: z.boolean().default(true),
+      epochs: z.number().int().positive().default(TRAINER.epochs),
+      maxSteps: z.number().int().nonnegative().default(TRAINER.maxSteps),
+      batchSize: z.number().int().positive().default(TRAINER.batchSize),
+      lr: z.number().positive().default(TRAINER.lr),
+      weightDecay: z.number().nonnegative().default(TRAINER.weightDecay),
+      warmupEpochs: z.number().nonnegative().default(TRAINER.warmupEpochs),
+      minLr: z.number().nonnegative().default(TRAINER.minLr),
+      adapterDropout: z.number().min(0).lt(1).default(TRAINER.adapterDropout),
+      dropPath: z.number().min(0).lt(1).default(TRAINER.dropPath),
+      checkpoint: z.boolean().default(TRAINER.checkpoint),
       // options that speed up SNELL in short local runs; the defaults are the reference semantics
-      factorLrScale: z.number().positive().finite().default(1),
-      denseWarmupEpochs: z.number().nonnegative().finite().default(0),
-      sparsityRampEpochs: z.number().nonnegative().finite().default(0),
+      factorLrScale: z.number().positive().finite().default(TRAINER.factorLrScale),
+      denseWarmupEpochs: z.number().nonnegative().finite().default(TRAINER.denseWarmupEpochs),
+      sparsityRampEpochs: z.number().nonnegative().finite().default(TRAINER.sparsityRampEpochs),
     })
     .prefault({}),
-  strategy: z
-    .looseObject({ name: z.enum(STRATEGY_NAMES) })
-    .prefault({ name: 'fedavg' }),
+  // one object per strategy, with exactly that strategy's options
+  strategy: strategyFileSchema.prefault({ name: 'fedavg' }),
   rounds: z
     .strictObject({
       totalRounds: z.number().int().positive().optional(),
@@ -88,16 +94,8 @@ export function parseTaskFile(value: unknown, source = 'task file'): TaskFile {
 export function taskSnellConfig(task: TaskFile, source = 'task file'): SnellConfig {
   const { kernel, p, rank, threshold, sparsity, scale, heads } = task.snell;
   try {
-    return resolveSnellConfig({
-      kernel,
-      p,
-      rank,
-      threshold,
-      ...(sparsity !== undefined ? { sparsity } : {}),
-      ...(scale !== undefined ? { scale } : {}),
-      ...(heads !== undefined ? { heads } : {}),
-    });
+    return resolveSnellConfig({ kernel, p, rank, threshold, sparsity, scale, heads });
   } catch (error) {
-    throw new Error(`${source}: snell: ${(error as Error).message}`);
+    throw new Error(`${source}: snell: ${errorMessage(error)}`);
   }
 }

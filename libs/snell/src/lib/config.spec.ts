@@ -1,4 +1,4 @@
-import { describeSnellConfig, resolveSnellConfig } from './config';
+import { DEFAULT_SNELL_CONFIG, describeSnellConfig, resolveSnellConfig, snellDefaultsFor } from './config';
 
 describe('resolveSnellConfig', () => {
   it('fills the reference defaults', () => {
@@ -64,5 +64,17 @@ describe('describeSnellConfig', () => {
     const summary = describeSnellConfig(resolveSnellConfig({ heads: 4, rank: 8 }));
     expect(summary.coefficients).toEqual([0.1, -0.1, 0.1, -0.1]);
     expect(summary.headDim).toBe(2);
+  });
+});
+
+describe('snellDefaultsFor', () => {
+  it('gives the distance kernel the SNELL reference defaults', () => {
+    expect(snellDefaultsFor('distance')).toEqual(DEFAULT_SNELL_CONFIG);
+    expect(resolveSnellConfig()).toEqual(DEFAULT_SNELL_CONFIG);
+  });
+
+  it('gives the linear kernel plain dense LoRA, as resolveSnellConfig fills it', () => {
+    expect(snellDefaultsFor('linear')).toEqual({ ...DEFAULT_SNELL_CONFIG, kernel: 'linear', heads: 1, scale: 1, sparsity: 0 });
+    expect(resolveSnellConfig({ kernel: 'linear' })).toEqual(snellDefaultsFor('linear'));
   });
 });

@@ -10,7 +10,7 @@ export interface SnellConfig {
   rank: number;
   /**
    * s ∈ [0, 1): the quantile of |ΔW| below which entries are dropped; 0 switches to dense (KLoRA).
-   * Defaults to 0.9 for the distance kernel and 0 (plain dense LoRA) for the linear kernel.
+   * Defaults to 0.9 for the distance kernel and 0 (plain dense LoRA) for the linear kernel (snellDefaultsFor).
    */
   sparsity: number;
   /** 'reference' = S = ΔW·|ΔW|·[|ΔW| > τ] (the code); 'soft' = ΔW·max(|ΔW| − τ, 0) (the paper's text). */
@@ -27,9 +27,11 @@ export interface SnellConfigSummary {
   text: string;
 }
 
-// 0.9 is the reference's most common sparsity ratio; the linear kernel defaults to dense LoRA instead
-// (LINEAR_DEFAULTS), the baseline SNELL is compared against.
-const DEFAULTS: SnellConfig = {
+/**
+ * The defaults of the distance kernel (SNELL): 0.9 is the reference's most common sparsity ratio.
+ * Task files and CLI flags take their defaults from here (and from snellDefaultsFor).
+ */
+export const DEFAULT_SNELL_CONFIG: Readonly<SnellConfig> = Object.freeze({
   kernel: 'distance',
   p: 2,
   scale: 0.1,
@@ -37,10 +39,15 @@ const DEFAULTS: SnellConfig = {
   rank: 8,
   sparsity: 0.9,
   threshold: 'reference',
-};
+});
 
 /** What `kernel: 'linear'` alone means: plain dense LoRA (one head, no coefficient, no sparsification). */
 const LINEAR_DEFAULTS = { heads: 1, scale: 1, sparsity: 0 } as const;
+
+/** The defaults a kernel fills unset fields with: the linear kernel alone is plain dense LoRA. */
+export function snellDefaultsFor(kernel: SnellConfig['kernel']): Readonly<SnellConfig> {
+  return kernel === 'linear' ? { ...DEFAULT_SNELL_CONFIG, kernel, ...LINEAR_DEFAULTS } : DEFAULT_SNELL_CONFIG;
+}
 
 const FN = 'resolveSnellConfig()';
 
@@ -58,21 +65,22 @@ function positiveInteger(arg: string, value: unknown): number {
  * field is checked at run time. Throws a one-line RangeError naming the field.
  */
 export function resolveSnellConfig(partial: Partial<SnellConfig> = {}): SnellConfig {
-  const kernel = partial.kernel ?? DEFAULTS.kernel;
+  const kernel = partial.kernel ?? DEFAULT_SNELL_CONFIG.kernel;
   if (kernel !== 'distance' && kernel !== 'linear') fail('kernel', "must be 'distance' or 'linear'", kernel);
   const linear = kernel === 'linear';
-  const p = partial.p ?? DEFAULTS.p;
+  const defaults = snellDefaultsFor(kernel);
+  const p = partial.p ?? defaults.p;
   if (p !== 1 && p !== 2) fail('p', 'must be 1 or 2', p);
-  const heads = positiveInteger('heads', partial.heads ?? (linear ? LINEAR_DEFAULTS.heads : DEFAULTS.heads));
+  const heads = positiveInteger('heads', partial.heads ?? defaults.heads);
   if (linear && heads !== 1) fail('heads', "must be 1 for the 'linear' kernel", heads);
-  const scale = partial.scale ?? (linear ? LINEAR_DEFAULTS.scale : DEFAULTS.scale);
+  const scale = partial.scale ?? defaults.scale;
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail('scale', 'must be a finite number > 0', scale);
   if (linear && scale !== 1) fail('scale', "must be 1 for the 'linear' kernel (it has no coefficient)", scale);
-  const rank = positiveInteger('rank', partial.rank ?? DEFAULTS.rank);
+  const rank = positiveInteger('rank', partial.rank ?? defaults.rank);
   if (rank % heads !== 0) fail('rank', `must divide evenly by heads (${heads})`, rank);
-  const sparsity = partial.sparsity ?? (linear ? LINEAR_DEFAULTS.sparsity : DEFAULTS.sparsity);
+  const sparsity = partial.sparsity ?? defaults.sparsity;
   if (typeof sparsity !== 'number' || !(sparsity >= 0 && sparsity < 1)) fail('sparsity', 'must be in [0, 1)', sparsity);
-  const threshold = partial.threshold ?? DEFAULTS.threshold;
+  const threshold = partial.threshold ?? defaults.threshold;
   if (threshold !== 'reference' && threshold !== 'soft') fail('threshold', "must be 'reference' or 'soft'", threshold);
   return { kernel, p, scale, heads, rank, sparsity, threshold };
 }
