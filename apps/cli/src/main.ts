@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands';
 import { packageVersion } from './lib/package-root';
+import { configureErrorOutput, reportError, wantsJson } from './lib/run';
 
 const version = packageVersion();
 
@@ -9,6 +10,7 @@ const program = new Command('fedsnell')
   .version(version)
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+configureErrorOutput(program);
 
 for (const register of commands) register(program);
 
@@ -17,6 +19,5 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exitCode = err.exitCode;
     return;
   }
-  process.stderr.write(`fedsnell: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+  reportError('', err, wantsJson());
 });

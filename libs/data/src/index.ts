@@ -1,4 +1,5 @@
 export type { Dataset, Example, RawExample, RawImage } from './lib/types';
+export { ImageFolderError, type ImageFolderErrorCode } from './lib/errors';
 export { resizeU8, type Interpolation } from './lib/resample';
 export { evalResizeSize, preprocessFromPretrained, preprocessImage, roundHalfEven, toRgb, type PreprocessConfig } from './lib/preprocess';
 export { rawImageDataset } from './lib/raw-dataset';

@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parseTaskFile, silentLogger, startCoordinatorService, type Service } from '@fedsnell/coordinator';
 import { writeImageFolder } from '@fedsnell/data/node';
+import { decodeAdapter } from '@fedsnell/snell';
 import { useBackend } from '@fedsnell/train';
 
 const run = promisify(execFile);
@@ -68,6 +69,26 @@ describe('fedsnell client', () => {
     const { code, stdout } = await fedsnell(...base(), '--token', 'ct', '--rounds', '1', '--json');
     const result = JSON.parse(stdout) as { clientId: string; taskId: string; rounds: { outcome: string; numExamples: number }[] };
     expect([code, result.taskId, result.rounds.map((r) => [r.outcome, r.numExamples])]).toEqual([0, 'cli-test', [['accepted', 10]]]);
+  });
+
+  it('numbers rounds as /api/rounds does in pull and in the adapter metadata', async () => {
+    const rounds = async () => {
+      const res = await fetch(`${service.coordinator.url}/api/rounds`, { headers: { Authorization: 'Bearer at' } });
+      return ((await res.json()) as { rounds: { round: number; status: string }[] }).rounds.filter((r) => r.status !== 'open').map((r) => r.round);
+    };
+    // the round the previous test answered closes once its update is aggregated and checkpointed
+    for (let i = 0; i < 100 && (await rounds()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const closed = await rounds();
+    const out = join(work, 'pulled.safetensors');
+    const first = await fedsnell('pull', '--server', service.coordinator.url, '--admin-token', 'at', '--out', out, '--round', '0', '--json');
+    expect([first.code, (JSON.parse(first.stdout) as { round: number }).round, decodeAdapter(readFileSync(out)).extra['round']]).toEqual([0, 0, 0]);
+    const latest = await fedsnell('pull', '--server', service.coordinator.url, '--admin-token', 'at', '--out', out);
+    expect([closed[0], latest.stdout]).toEqual([0, expect.stringContaining(`round ${closed[closed.length - 1]},`)]);
+  });
+
+  it('gives up on a server that does not answer, in one JSON error with --json', async () => {
+    const { code, stdout } = await fedsnell('client', '--server', 'http://127.0.0.1:1', '--token', 'ct', '--data', join(work, 'data'), '--backend', 'cpu', '--server-timeout', '1', '--json');
+    expect([code, JSON.parse(stdout)]).toEqual([1, { error: { code: 'UNREACHABLE', message: expect.stringMatching(/^no coordinator answered at http:\/\/127\.0\.0\.1:1 within 1 s \(.*\); check --server, or pass --wait-for-server to keep trying$/) } }]);
   });
 
   it('exits with one line on a refused token', async () => {

@@ -3,7 +3,8 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SingleBar } from 'cli-progress';
-import { createNodeClient, type ClientEvent } from '@fedsnell/client-node';
+import { BackboneTooLargeError, ClientError, type ClientEvent, type ClientResult } from '@fedsnell/client';
+import { createNodeClient } from '@fedsnell/client-node';
 import { parseBackendChoice, type BackendChoice } from '@fedsnell/train';
 import { resolveWorkers } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
@@ -19,6 +20,9 @@ interface ClientOpts {
   cache: string;
   rounds: number;
   workers: string;
+  serverTimeout: number;
+  waitForServer?: boolean;
+  maxBackboneMb: number;
   json?: boolean;
 }
 
@@ -36,7 +40,10 @@ export function registerClient(program: Command): void {
     .option('--cache <dir>', 'backbone cache folder', join(homedir(), '.cache', 'fedsnell'))
     .option('--rounds <n>', 'exit after n accepted updates (0 = run until stopped)', numberOption('--rounds', 0, 1e9, true), 0)
     .option('--workers <n|auto>', 'data-parallel worker threads for training, wasm/cpu in each (auto = cores, max 4)', '1')
-    .option('--json', 'print one JSON object when the client stops')
+    .option('--server-timeout <s>', 'give up when no coordinator answers within s seconds of the start', numberOption('--server-timeout', 1, 7 * 86400), 60)
+    .option('--wait-for-server', 'keep trying to reach the coordinator for as long as it takes (e.g. started before it)')
+    .option('--max-backbone-mb <n>', 'refuse a task whose backbone is larger than n MiB', numberOption('--max-backbone-mb', 1, 1 << 20), 2048)
+    .option('--json', 'print one JSON object when the client stops (errors too)')
     .action(action('client', (opts: ClientOpts) => runClient(opts)));
 }
 
@@ -71,6 +78,8 @@ async function runClient(opts: ClientOpts): Promise<void> {
       cacheDir: resolve(opts.cache),
       maxRounds: opts.rounds,
       workers,
+      serverTimeoutMs: opts.waitForServer ? Infinity : opts.serverTimeout * 1000,
+      maxBackboneBytes: opts.maxBackboneMb * 2 ** 20,
       onEvent: (e) => view?.show(e),
     });
   } catch (error) {
@@ -85,15 +94,36 @@ async function runClient(opts: ClientOpts): Promise<void> {
   try {
     const result = await client.start();
     if (opts.json) return printJson(result);
-    const accepted = result.rounds.filter((r) => r.outcome === 'accepted').length;
-    process.stdout.write(`client ${result.clientId ?? '(none)'}: ${accepted} update(s) accepted in ${result.rounds.length} round(s); ${result.reason}\n`);
+    process.stdout.write(`${summaryLine(result)}\n`);
   } catch (error) {
-    throw new CliError(errorMessage(error));
+    throw cliErrorOf(error);
   } finally {
     view?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The one line a client prints when it stops. */
+export function summaryLine(result: ClientResult): string {
+  const accepted = result.rounds.filter((r) => r.outcome === 'accepted').length;
+  const head = `client ${result.clientId ?? '(none)'}: ${accepted} update(s) accepted in ${result.rounds.length} round(s)`;
+  const finished = result.finished;
+  if (!finished) return `${head}; ${result.reason}`;
+  const accuracy = finished.metrics['accuracy'];
+  const final = accuracy === undefined ? '' : `, final eval accuracy ${(100 * accuracy).toFixed(1)}%`;
+  return `${head}; task ${finished.taskId} finished after ${finished.roundsCompleted} round(s)${final}`;
+}
+
+/** A client failure in the command line's words: the flag to change, and the core's code for --json. */
+function cliErrorOf(error: unknown): CliError {
+  if (!(error instanceof ClientError)) return new CliError(errorMessage(error));
+  if (error instanceof BackboneTooLargeError) {
+    const mib = (n: number) => (n / 2 ** 20).toFixed(1);
+    return new CliError(`the task's backbone is ${mib(error.bytes)} MiB but --max-backbone-mb is ${mib(error.maxBytes)}: raise it to accept this backbone`, { code: error.code });
+  }
+  if (error.code === 'UNREACHABLE') return new CliError(`${error.message}; check --server, or pass --wait-for-server to keep trying`, { code: error.code });
+  return new CliError(error.message, { code: error.code });
 }
 
 /** Status lines and progress bars on stderr (stdout stays for the result). */
@@ -121,6 +151,8 @@ class StatusView {
           this.bar.update(e.receivedBytes, { info: `${(e.receivedBytes / 2 ** 20).toFixed(1)} MiB` });
         }
         return;
+      case 'data':
+        return e.skipped > 0 ? this.line(`warning: left out ${e.skipped} file(s) of ${e.location} that cannot be decoded (first: ${e.firstSkipped})`) : undefined;
       case 'ready':
         return this.line(`ready on ${e.backend}: ${e.examples} local images`);
       case 'round:start':
@@ -137,6 +169,10 @@ class StatusView {
         );
       case 'round:skipped':
         return this.line(`round ${e.round}: skipped (${e.reason})`);
+      case 'round:failed':
+        return this.line(`round ${e.round}: cannot train (${e.reason}: ${e.message}); the coordinator was ${e.counted ? 'told' : 'not reached'}`);
+      case 'task:finished':
+        return this.line(`task ${e.finished.taskId} finished after ${e.finished.roundsCompleted} round(s)`);
       case 'round:end':
         return this.line(`round ${e.end.round} ended: ${e.end.status}, ${e.end.updates} update(s)${e.end.metrics?.['accuracy'] !== undefined ? `, eval accuracy ${(100 * e.end.metrics['accuracy']).toFixed(1)}%` : ''}`);
       case 'reconnecting':

@@ -11,16 +11,17 @@ export function registerEval(program: Command): void {
     .requiredOption('--backbone <dir>', 'timm-layout backbone folder (config.json + model.safetensors)')
     .requiredOption('--data <dir>', 'ImageFolder: one sub-folder per class')
     .option('--adapter <file>', 'fedsnell adapter .safetensors to apply')
+    .option('--allow-empty-classes', 'keep class folders without images (their labels stay reserved), e.g. a non-IID split')
     .option('--batch <n>', 'batch size', numberOption('--batch', 1, 4096, true), 64)
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
     .option('--json', 'print one JSON object')
     .action(
-      action('eval', async (opts: { backbone: string; data: string; adapter?: string; batch: number; backend: string; json?: boolean }) => {
+      action('eval', async (opts: { backbone: string; data: string; adapter?: string; allowEmptyClasses?: boolean; batch: number; backend: string; json?: boolean }) => {
         const backend = await selectBackend(opts.backend);
         const adapter = opts.adapter ? await readAdapter(opts.adapter) : undefined;
         const { model, folder } = await loadBackbone(opts.backbone);
         try {
-          const data = await openData(opts.data, folder.config);
+          const data = await openData(opts.data, folder.config, { allowEmpty: opts.allowEmptyClasses, allowEmptyFlag: '--allow-empty-classes' });
           const classes = headClasses(adapter, folder.config);
           if (classes !== data.classes.length) {
             throw new CliError(

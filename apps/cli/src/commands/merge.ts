@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { mergeAdapter, mergedConfigJson } from '@fedsnell/vit';
 import { loadBackboneFolder, saveBackboneFolder } from '@fedsnell/vit/node';
 import { action, CliError, printJson } from '../lib/run';
-import { readAdapter, selectBackend } from '../lib/load';
+import { readAdapter, selectBackend, transformersCheckpointError } from '../lib/load';
 
 export function registerMerge(program: Command): void {
   program
@@ -34,7 +34,9 @@ export function registerMerge(program: Command): void {
  */
 export async function mergeToFolder(backboneDir: string, adapterPath: string, outDir: string): Promise<{ out: string; modules: number; numClasses: number }> {
   const adapter = await readAdapter(adapterPath);
-  const folder = await loadBackboneFolder(backboneDir);
+  const folder = await loadBackboneFolder(backboneDir).catch(async (error: unknown) => {
+    throw (await transformersCheckpointError(backboneDir, '--backbone')) ?? error;
+  });
   const sha = adapter.extra['backbone_sha256'];
   if (typeof sha === 'string' && sha !== folder.sha256) {
     throw new CliError(`the adapter was trained on backbone ${sha.slice(0, 12)}… but ${backboneDir} is ${folder.sha256.slice(0, 12)}…`);

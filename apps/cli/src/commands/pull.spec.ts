@@ -79,6 +79,12 @@ describe('fedsnell pull', () => {
     expect(stderr).toBe(`fedsnell pull: ${url} refused the admin token (401): /api/adapter needs Authorization: Bearer <admin token>\n`);
   });
 
+  it('prints a refusal as one JSON error with --json', async () => {
+    answer = { status: 401, body: JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'bad admin token' } }) };
+    const { code, stdout, stderr } = await fedsnell('pull', '--server', url, '--admin-token', 'bad', '--out', join(dir, 'a.safetensors'), '--json');
+    expect([code, stderr, JSON.parse(stdout)]).toEqual([1, '', { error: { code: 'UNAUTHORIZED', message: `${url} refused the admin token (401): bad admin token` } }]);
+  });
+
   it('says when the round has no adapter', async () => {
     answer = { status: 404, body: JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no adapter for round 9' } }) };
     const { code, stderr } = await fedsnell('pull', '--server', url, '--admin-token', 'adm', '--out', join(dir, 'a.safetensors'), '--round', '9');

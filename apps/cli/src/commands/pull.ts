@@ -74,13 +74,13 @@ async function download(url: URL, opts: PullOpts): Promise<{ body: Uint8Array; d
   try {
     response = await fetch(url, { headers: { Authorization: `Bearer ${opts.adminToken}` }, signal: AbortSignal.timeout(opts.timeout * 1000) });
   } catch (error) {
-    throw new CliError(`cannot reach ${url.origin}: ${networkReason(error)}`);
+    throw new CliError(`cannot reach ${url.origin}: ${networkReason(error)}`, { code: 'UNREACHABLE' });
   }
   if (response.status === 401 || response.status === 403) {
-    throw new CliError(`${url.origin} refused the admin token (${response.status}): ${await responseMessage(response)}`);
+    throw new CliError(`${url.origin} refused the admin token (${response.status}): ${await responseMessage(response)}`, { code: 'UNAUTHORIZED' });
   }
   if (response.status === 404) {
-    throw new CliError(`${url.origin} has no adapter${opts.round === undefined ? '' : ` for round ${opts.round}`} (404): ${await responseMessage(response)}`);
+    throw new CliError(`${url.origin} has no adapter${opts.round === undefined ? '' : ` for round ${opts.round}`} (404): ${await responseMessage(response)}`, { code: 'NOT_FOUND' });
   }
   if (response.status !== 200) throw new CliError(`GET ${url.href} answered ${response.status}: ${await responseMessage(response)}`);
   let body: Uint8Array;
@@ -112,10 +112,13 @@ function networkReason(error: unknown): string {
   return typeof cause?.message === 'string' ? cause.message : errorMessage(error);
 }
 
-/** The round from the adapter's metadata, else from the attachment's file name. */
+/**
+ * The completed round (0-based, as /api/rounds numbers it) whose adapter this is: the admin API's
+ * attachment name, else the adapter's metadata (which a coordinator writes with the same number).
+ */
 function roundOf(adapter: AdapterFile, disposition: string | null): number | undefined {
-  const meta = adapter.extra['round'];
-  if (typeof meta === 'number' && Number.isInteger(meta) && meta >= 0) return meta;
   const match = /adapter-round-(\d+)\.safetensors/.exec(disposition ?? '');
-  return match ? Number(match[1]) : undefined;
+  if (match) return Number(match[1]);
+  const meta = adapter.extra['round'];
+  return typeof meta === 'number' && Number.isInteger(meta) && meta >= 0 ? meta : undefined;
 }

@@ -1,7 +1,12 @@
 import type { Task } from '@fedsnell/protocol';
 
-/** `__metadata__.fedsnell` of a checkpoint, so that every checkpoint is also a valid adapter file. */
-export function adapterMetadata(task: Task, strategy: string, round: number, state: ReadonlyMap<string, unknown>): Record<string, unknown> {
+/**
+ * `__metadata__.fedsnell` of a checkpoint, so that every checkpoint is also a valid adapter file.
+ * `checkpointRound` is the round that starts from this state, so the adapter is the one after round
+ * `checkpointRound − 1`: that completed round (0-based, as in the protocol, /api/rounds and
+ * `fedsnell pull`) is the metadata's `round`, absent for the initial state.
+ */
+export function adapterMetadata(task: Task, strategy: string, checkpointRound: number, state: ReadonlyMap<string, unknown>): Record<string, unknown> {
   const modules = [...state.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
   const { kernel, p, scale, heads, rank, sparsity } = task.snell;
   return {
@@ -16,7 +21,7 @@ export function adapterMetadata(task: Task, strategy: string, round: number, sta
     modules,
     backbone: task.backbone.sha256,
     classes: task.data.classes,
-    round,
+    ...(checkpointRound > 0 ? { round: checkpointRound - 1 } : {}),
     strategy,
   };
 }

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
+import { ImageFolderError } from '../lib/errors';
 import { openImageFolder } from './image-folder';
 import { pngBytes } from './png-bytes.testing';
 
@@ -88,6 +89,14 @@ describe('openImageFolder', () => {
     mkdirSync(path.join(root, 'b'));
     mkdirSync(path.join(root, 'c'));
     await expect(openImageFolder(root, config)).rejects.toThrow('found no .png/.jpg/.jpeg images for classes b, c in');
+  });
+
+  it('says why with a code and the empty classes', async () => {
+    put('a/1.png');
+    mkdirSync(path.join(root, 'b'));
+    const error = await openImageFolder(root, config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageFolderError);
+    expect([(error as ImageFolderError).code, (error as ImageFolderError).emptyClasses]).toEqual(['EMPTY_CLASSES', ['b']]);
   });
 
   it('keeps empty classes when allowed', async () => {

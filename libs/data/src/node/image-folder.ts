@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { ImageFolderError } from '../lib/errors';
 import type { PreprocessConfig } from '../lib/preprocess';
 import { rawImageDataset } from '../lib/raw-dataset';
 import type { Dataset } from '../lib/types';
@@ -36,8 +37,8 @@ export async function openImageFolder(
 ): Promise<ImageFolderDataset> {
   const root = path.resolve(dir);
   const stat = await fsp.stat(root).catch(() => undefined);
-  if (!stat) throw new Error(`dir passed to openImageFolder() must exist but nothing is at ${root}`);
-  if (!stat.isDirectory()) throw new Error(`dir passed to openImageFolder() must be a folder but ${root} is not`);
+  if (!stat) throw new ImageFolderError('MISSING', root, `dir passed to openImageFolder() must exist but nothing is at ${root}`);
+  if (!stat.isDirectory()) throw new ImageFolderError('NOT_A_FOLDER', root, `dir passed to openImageFolder() must be a folder but ${root} is not`);
 
   const classes: string[] = [];
   for (const entry of await fsp.readdir(root, { withFileTypes: true })) {
@@ -45,7 +46,7 @@ export async function openImageFolder(
     if (await isDirectory(path.join(root, entry.name))) classes.push(entry.name);
   }
   classes.sort(byCodeUnit);
-  if (classes.length === 0) throw new Error(`openImageFolder() found no class sub-folders in ${root}`);
+  if (classes.length === 0) throw new ImageFolderError('NO_CLASSES', root, `openImageFolder() found no class sub-folders in ${root}`);
 
   const files: string[] = [];
   const labels: number[] = [];
@@ -59,11 +60,14 @@ export async function openImageFolder(
     }
   }
   if (files.length === 0) {
-    throw new Error(`openImageFolder() found no .png/.jpg/.jpeg images in any class folder of ${root}`);
+    throw new ImageFolderError('NO_IMAGES', root, `openImageFolder() found no .png/.jpg/.jpeg images in any class folder of ${root}`);
   }
   if (empty.length > 0 && !options.allowEmpty) {
-    throw new Error(
-      `openImageFolder() found no .png/.jpg/.jpeg images for classes ${empty.join(', ')} in ${root} (pass allowEmpty to keep them)`,
+    throw new ImageFolderError(
+      'EMPTY_CLASSES',
+      root,
+      `openImageFolder() found no .png/.jpg/.jpeg images for classes ${empty.join(', ')} in ${root} (the allowEmpty option keeps them)`,
+      empty,
     );
   }
   const getImage = async (i: number) => decodeImage(await fsp.readFile(files[i]), files[i]);
