@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DataError, messageOf, type DataSource, type SkippedFile } from '@fedsnell/client';
 import type { DatasetData } from '@fedsnell/client/training';
-import { rawImageDataset, type PreprocessConfig } from '@fedsnell/data';
+import { ImageFolderError, rawImageDataset, type PreprocessConfig } from '@fedsnell/data';
 import { decodeImage, openImageFolder } from '@fedsnell/data/node';
 
 /**
@@ -23,7 +23,7 @@ async function openCheckedFolder(dir: string, preprocess: PreprocessConfig): Pro
     // classes with no image stay (non-IID splits): labels index the task's classes
     folder = await openImageFolder(root, preprocess, { allowEmpty: true });
   } catch (error) {
-    throw new DataError(messageOf(error));
+    throw new DataError(folderProblem(root, error));
   }
   const files: string[] = [];
   const labels: number[] = [];
@@ -48,4 +48,17 @@ async function openCheckedFolder(dir: string, preprocess: PreprocessConfig): Pro
   };
   const dataset = rawImageDataset(folder.classes, Int32Array.from(labels), getImage, preprocess);
   return { location: root, classes: folder.classes, size: files.length, skipped, dataset };
+}
+
+/** An ImageFolder failure in the client's words (the folder, not a function's argument). */
+function folderProblem(root: string, error: unknown): string {
+  if (!(error instanceof ImageFolderError)) return messageOf(error);
+  switch (error.code) {
+    case 'NO_CLASSES':
+      return `data folder ${root} has no class sub-folders (one per class of the task)`;
+    case 'NO_IMAGES':
+      return `data folder ${root} has no .png/.jpg/.jpeg image in any class folder`;
+    default:
+      return `data folder ${root}: ${error.message}`;
+  }
 }

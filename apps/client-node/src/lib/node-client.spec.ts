@@ -274,6 +274,15 @@ describe('createNodeClient', () => {
     expect(server.joins.length).toBe(1);
   });
 
+  it('stops naming a data folder without class folders', async () => {
+    const flat = join(work, 'flat');
+    mkdirSync(flat, { recursive: true });
+    writeFileSync(join(flat, 'loose.png'), 'x');
+    const server = await serve();
+    const error = await client(server, { dataDir: flat }).start().catch((e: unknown) => e);
+    expect([(error as ClientError).code, (error as ClientError).message]).toEqual(['DATA', `data folder ${flat} has no class sub-folders (one per class of the task)`]);
+  });
+
   it('says it is ready once the backbone is verified and the data opened', async () => {
     const server = await serve();
     await client(server).start();
