@@ -151,7 +151,8 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     const history = await followRounds(service, adminToken, totalRounds, traffic, printRow, failed);
     if (history === 'clients-failed') {
       const k = await failed;
-      const reason = outputs[k].stderr.split('\n').filter((l) => l.startsWith('fedsnell')).pop() ?? 'exited before the task ended';
+      // the clients run with --json: their error is the JSON object on stdout
+      const reason = clientError(outputs[k].stdout) ?? outputs[k].stderr.split('\n').filter((l) => l.startsWith('fedsnell')).pop() ?? 'exited before the task ended';
       throw new CliError(`demo client ${k} failed: ${reason}`);
     }
     const res = await fetch(`${url}/api/adapter`, { headers: { Authorization: `Bearer ${adminToken}` } });
@@ -337,4 +338,15 @@ function displayPath(path: string): string {
 
 function pct(v: number | undefined): string {
   return v === undefined || !Number.isFinite(v) ? '-' : `${(100 * v).toFixed(1)}%`;
+}
+
+/** The message of a `{"error":{"code","message"}}` line a `--json` command printed, if any. */
+function clientError(stdout: string): string | undefined {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(last) as { error?: { code?: unknown; message?: unknown } };
+    return typeof parsed.error?.message === 'string' ? `${String(parsed.error.code)}: ${parsed.error.message}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
