@@ -135,10 +135,14 @@ describe('RoundLoop durability', () => {
     joined = [];
     const second = await boot();
     const again = await waitFor(() => announced[1]);
+    // c-1 lost its ack in the crash and sends again: its journaled update stands
+    const resent = await second.submit('c-1', updateFor(again.start, 1));
     const ack = await second.submit('c-2', updateFor(again.start, 3));
     const end = await waitFor(() => ended[0]);
     const global = Array.from(second.globalState.get('head.bias')?.data ?? []);
-    expect([again.ids, again.start.round, again.start.seed === start.seed, ack, end.updates, global]).toEqual([['c-2'], 0, true, { ok: true }, 2, [2, 2]]);
+    expect([again.ids, again.start.round, again.start.seed === start.seed, resent.ok || resent.error.code, ack, end.updates, global]).toEqual([
+      ['c-1', 'c-2'], 0, true, 'DUPLICATE', { ok: true }, 2, [2, 2],
+    ]);
   });
 
   it('aggregates at restart a round whose selected clients were all acknowledged', async () => {

@@ -82,6 +82,8 @@ interface OpenRound {
   timers: unknown[];
   /** journal appends in flight: the round aggregates only once they have settled */
   writes: Set<Promise<void>>;
+  /** clients whose update came back from the journal after a restart: their ack may have been lost */
+  replayed: Set<string>;
 }
 
 /** A round that is aggregated but not yet on disk; the loop retries writing it until it is. */
@@ -207,10 +209,13 @@ export class RoundLoop {
     this.wakeUp?.();
   }
 
-  /** The round:start a (re)joining client should get: it is selected and has not been heard from. */
+  /**
+   * The round:start a (re)joining client should get: it is selected and has not been heard from, or
+   * its update came back from the journal after a restart (the crash may have taken its ack).
+   */
   pendingStartFor(clientId: string): RoundStart | null {
     const open = this.open;
-    if (!open || open.closed || !open.selected.has(clientId) || open.accepted.has(clientId)) return null;
+    if (!open || open.closed || !open.selected.has(clientId) || (open.accepted.has(clientId) && !open.replayed.has(clientId))) return null;
     return open.start;
   }
 
@@ -487,14 +492,15 @@ export class RoundLoop {
     const stale = replayed.filter((e) => e.stale).map((e): [string, ClientUpdate] => [e.update.clientId, e.update]);
     this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set(fresh.map(([id]) => id)) });
     for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set() };
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set(), replayed: new Set(fresh.map(([id]) => id)) };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
     if (replayed.length === 0) logger.info('round started', { round, selected: selected.join(','), deadline: start.deadline });
     else logger.info('round reopened with its journaled updates', { round, selected: selected.join(','), accepted: open.accepted.size, deadline: start.deadline });
-    // a client whose update is journaled was acknowledged: it is not asked again
-    this.o.transport.announce(selected.filter((id) => !open.accepted.has(id)), start);
+    // after a restart every selected client hears of the round again: one whose update is journaled
+    // ignores it, or, if the crash took its ack, sends the update again and is answered DUPLICATE
+    this.o.transport.announce(selected, start);
     if (open.accepted.size >= open.selected.size) close();
     else if (replayed.length > 0 && open.accepted.size >= this.neededReplies(open)) open.timers.push(clock.setTimeout(close, rounds.graceMs));
     await closed;
