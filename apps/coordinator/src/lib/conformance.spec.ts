@@ -33,7 +33,7 @@ function recordingParser(frames: Uint8Array[]) {
   return {
     Encoder: base.Encoder,
     Decoder: class extends PacketDecoder {
-      add(frame: unknown): void {
+      override add(frame: unknown): void {
         if (frame instanceof Uint8Array) frames.push(new Uint8Array(frame));
         else if (frame instanceof ArrayBuffer) frames.push(new Uint8Array(frame.slice(0)));
         super.add(frame);

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import type { RoundStart, TaskFinished } from '@fedsnell/protocol';
+import type { Chunk, RoundStart, TaskFinished } from '@fedsnell/protocol';
 import type { Strategy } from '@fedsnell/federation';
 import type { Coordinator } from './coordinator';
 import {
@@ -232,7 +232,7 @@ describe('coordinator: identities, poisoning bounds and bounded resources', () =
   });
 
   describe('bounded resources', () => {
-    const chunk = (transferId: string, index: number, over: Record<string, unknown> = {}) => ({
+    const chunk = (transferId: string, index: number, over: Partial<Chunk> = {}): Chunk => ({
       transferId,
       event: 'update',
       index,
