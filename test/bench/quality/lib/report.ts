@@ -16,7 +16,8 @@ export interface RowResult {
   peakMB: number;
   /** mean wall time of one run, seconds */
   seconds: number;
-  factorAverageGap?: number;
+  /** federated SNELL rows: FedAvg's aggregation gap per seed (mean over rounds and modules) */
+  factorAverageGaps?: number[];
 }
 
 /** Validation accuracy of each learning rate tried for a row (seed 0). */
