@@ -57,7 +57,8 @@ describe('fedsnell demo', () => {
     expect(Math.abs(report.final.mergedBackboneAccuracy - report.rounds[2].accuracy)).toBeLessThanOrEqual(1 / 30 + 1e-9);
     const markdown = await readFile(join(out, 'report.md'), 'utf8');
     expect(markdown).toContain('![accuracy per round](accuracy.svg)');
-    expect(markdown.split('\n').filter((l) => l.startsWith('| ')).length).toBe(4);
+    // header, alignment row, the baseline and two rounds
+    expect(markdown.split('\n').filter((l) => l.startsWith('| ')).length).toBe(5);
     const svg = await readFile(join(out, 'accuracy.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<circle /g)).toHaveLength(3);
