@@ -74,7 +74,7 @@ describe('RoundLoop durability', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('acknowledges an update only once the journal holds it', async () => {
+  it('acknowledges and lists an update only once the journal holds it', async () => {
     const loop = await boot();
     const { start } = await waitFor(() => announced[0]);
     let release!: () => void;
@@ -82,9 +82,10 @@ describe('RoundLoop durability', () => {
     let answered = false;
     const ack = loop.submit('c-1', updateFor(start, 1)).finally(() => (answered = true));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const before = answered;
+    const before = [answered, loop.openRecord()?.updates];
     release();
-    expect([before, await ack, (await stores.journal.replay(0))?.updates.map((u) => u.update.clientId)]).toEqual([false, { ok: true }, ['c-1']]);
+    const after = [await ack, loop.openRecord()?.updates, (await stores.journal.replay(0))?.updates.map((u) => u.update.clientId)];
+    expect([before, after]).toEqual([[false, 0], [{ ok: true }, 1, ['c-1']]]);
   });
 
   it('refuses an update the journal cannot store, and takes it when sent again', async () => {

@@ -82,6 +82,8 @@ interface OpenRound {
   timers: unknown[];
   /** journal appends in flight: the round aggregates only once they have settled */
   writes: Set<Promise<void>>;
+  /** updates of this round (not stale ones) whose journal write is in flight */
+  unwritten: number;
   /** clients whose update came back from the journal after a restart: their ack may have been lost */
   replayed: Set<string>;
 }
@@ -180,7 +182,8 @@ export class RoundLoop {
       round: open.start.round,
       status: 'open',
       selected: [...open.selected],
-      updates: open.accepted.size,
+      // an update whose journal write is still in flight is not on disk yet: not listed
+      updates: open.accepted.size - open.unwritten,
       rejected: open.rejected,
       startedAt: open.startedAt,
       closedAt: null,
@@ -263,6 +266,7 @@ export class RoundLoop {
     slots.set(clientId, update);
     const write = this.o.journal.append(round, { update, stale });
     open.writes.add(write);
+    if (!stale) open.unwritten++;
     try {
       await write;
     } catch (error) {
@@ -273,6 +277,7 @@ export class RoundLoop {
       return { ok: false, error: { code: ErrorCode.INTERNAL, message: `the coordinator could not store the update for round ${round} (${reason}); send it again` } };
     } finally {
       open.writes.delete(write);
+      if (!stale) open.unwritten--;
     }
     faultPoint('update-journaled');
     if (!stale) {
@@ -492,7 +497,7 @@ export class RoundLoop {
     const stale = replayed.filter((e) => e.stale).map((e): [string, ClientUpdate] => [e.update.clientId, e.update]);
     this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set(fresh.map(([id]) => id)) });
     for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set(), replayed: new Set(fresh.map(([id]) => id)) };
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set(), unwritten: 0, replayed: new Set(fresh.map(([id]) => id)) };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
