@@ -157,6 +157,8 @@ describe('createNodeClient', () => {
   it('stops naming the classes when the data folder differs from the task', async () => {
     const server = await serve({ task: fixtureTask(fixture, { data: { classes: ['a', 'b', 'c', 'd', 'z'] } }) });
     await expect(client(server).start()).rejects.toThrow('missing z; unexpected e');
+    // the round it was selected for is given up once, before it disconnects
+    expect(server.failures.map((f) => [f.round, f.reason])).toEqual([[0, 'DATA']]);
   });
 
   it('chunks an update larger than the message limit', async () => {

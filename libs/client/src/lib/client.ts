@@ -128,6 +128,8 @@ class FederatedClient<D extends LocalData> implements Client {
 
   private started = false;
   private stopping = false;
+  /** a fatal error is being reported: rounds failing because of it are not reported again */
+  private failing = false;
   private backend: string | undefined;
   private socket: ClientSocket | undefined;
   private assembler: ChunkAssembler | undefined;
@@ -418,7 +420,7 @@ class FederatedClient<D extends LocalData> implements Client {
     job.status = 'done';
     job.update = undefined;
     // a failed task preparation is already reported as the fatal error
-    if (this.stopping) return;
+    if (this.stopping || this.failing) return;
     const message = messageOf(error);
     this.report({ round: job.round, outcome: 'failed', reason: message });
     this.emit({ type: 'error', message: `round ${job.round}: ${message}`, fatal: false });
@@ -578,11 +580,13 @@ class FederatedClient<D extends LocalData> implements Client {
   }
 
   private fail(error: Error): void {
-    if (this.stopping) return;
+    if (this.stopping || this.failing) return;
+    this.failing = true;
     this.emit({ type: 'error', message: error.message, fatal: true });
     this.logger.error('fatal', { reason: error.message });
     // rounds this client was selected for would otherwise be waited on until their deadline
     const open = this.jobs.open();
+    for (const job of open) job.status = 'done';
     void Promise.all(open.map((job) => this.sendFailure(job, error, FAILURE_NOTICE_MS)))
       .then(() => this.shutdown(error.message))
       .then(() => this.settle?.reject(error));
