@@ -7,6 +7,7 @@ import { parseTaskFile, silentLogger, startCoordinatorService, type Service } fr
 import { writeImageFolder } from '@fedsnell/data/node';
 import { decodeAdapter } from '@fedsnell/snell';
 import { useBackend } from '@fedsnell/train';
+import { summaryLine } from './client';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '../../../..');
@@ -118,5 +119,19 @@ describe('fedsnell client', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stdout).toContain('stopped by SIGTERM');
+  });
+});
+
+describe('summaryLine', () => {
+  const base = { clientId: 'c1', taskId: 't', backend: 'wasm', reason: 'task t finished after 3 round(s)' };
+
+  it('names the finished task and its final accuracy', () => {
+    const finished = { taskId: 't', roundsCompleted: 3, lastRound: 2, metrics: { accuracy: 0.915 } };
+    const rounds = [{ round: 0, outcome: 'accepted' as const }, { round: 1, outcome: 'failed' as const }, { round: 2, outcome: 'accepted' as const }];
+    expect(summaryLine({ ...base, rounds, finished })).toBe('client c1: 2 update(s) accepted in 3 round(s); task t finished after 3 round(s), final eval accuracy 91.5%');
+  });
+
+  it('gives the reason when the client stopped for another one', () => {
+    expect(summaryLine({ ...base, rounds: [], reason: 'stopped by SIGTERM' })).toBe('client c1: 0 update(s) accepted in 0 round(s); stopped by SIGTERM');
   });
 });
