@@ -9,6 +9,8 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (!process.env.VK_ICD_FILENAMES && require('node:fs').existsSync(SWIFTSHADER_ICD)) {
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
+// describeOnBackends (@fedsnell/backends/testing) adds WebGPU to blocks that ask for it only here.
+if (process.env.VK_ICD_FILENAMES && process.env.FEDSNELL_TEST_WEBGPU === undefined) process.env.FEDSNELL_TEST_WEBGPU = '1';
 // Test fixtures and golden vectors live in the repository (test/fixtures/, provenance in its README).
 // No fallback: a missing file fails the test that needs it instead of silently switching source.
 const fixtures = path.join(__dirname, 'test/fixtures');

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedTensor } from '@fedsnell/tensor-io';
-import { useBackend } from '@fedsnell/backends';
 import { relError } from '../testing/golden';
 import { reference64 } from '../testing/reference64';
 import { resolveSnellConfig, type SnellConfig } from './config';
@@ -9,6 +8,7 @@ import { computeSparseDeltaTf } from './compute-sparse-delta-tf';
 import { initSnellFactors } from './init';
 import { createRng } from './rng';
 import { sparseDelta } from './adapter';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const named = (shape: number[], data: number[]): NamedTensor => ({ shape, data: Float32Array.from(data) });
 
@@ -82,11 +82,7 @@ describe('computeSparseDelta', () => {
 
 // The float32 training path against the float64 one on random adapters at initialisation scale:
 // the matrix-relative error measured here (≈1e-7 to 1e-6) is what README/report quote.
-describe.each(['cpu', 'wasm'] as const)('sparseDelta (float32) vs computeSparseDelta on %s', (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend);
-  });
-
+describeOnBackends('sparseDelta (float32) vs computeSparseDelta', () => {
   it.each([1, 2, 3])('agrees to 1e-5 of the largest entry (seed %s)', (seed) => {
     const cfg = resolveSnellConfig({ rank: 8, sparsity: 0.9 });
     const { A, B } = initSnellFactors(48, 64, cfg, createRng(seed));
@@ -98,11 +94,7 @@ describe.each(['cpu', 'wasm'] as const)('sparseDelta (float32) vs computeSparseD
   });
 });
 
-describe.each(['cpu', 'wasm'] as const)('computeSparseDeltaTf on %s', (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend);
-  });
-
+describeOnBackends('computeSparseDeltaTf', () => {
   it('agrees with the float64 result', async () => {
     const cfg = resolveSnellConfig({ rank: 8, sparsity: 0.9 });
     const { A, B } = initSnellFactors(24, 40, cfg, createRng(31));

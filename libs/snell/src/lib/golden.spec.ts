@@ -7,6 +7,7 @@ import { mergeKernel } from './merge-kernel';
 import { sparsify } from './sparsify';
 import { snellMatMul, snellThreshold, sparseDelta } from './adapter';
 import { computeSparseDelta } from './compute-sparse-delta';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const goldens = loadGoldens();
 const cfgOf = (g: Golden) => resolveSnellConfig({ heads: g.heads, rank: g.rank, p: g.p, scale: g.scale, sparsity: g.sparsity });
@@ -40,63 +41,65 @@ describe.each(goldens.map((g) => [g.name, g] as const))('float64 transcription o
   });
 });
 
-describe.each(['cpu', 'wasm'] as const)('golden vectors on %s', (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend);
-  });
-
+describeOnBackends('golden vectors', () => {
   describe.each(goldens.map((g) => [g.name, g] as const))('%s', (_name, g) => {
     const cfg = cfgOf(g);
 
-    it('merges ΔW', () => {
-      const { A, B } = inputs(g);
-      expect(relError(mergeKernel(A, B, cfg).dataSync(), flat(g.deltaW))).toBeLessThan(1e-5);
-    });
+    it('merges ΔW', () =>
+      tf.tidy(() => {
+        const { A, B } = inputs(g);
+        expect(relError(mergeKernel(A, B, cfg).dataSync(), flat(g.deltaW))).toBeLessThan(1e-5);
+      }));
 
-    it('sparsifies with the reference τ and kept', () => {
-      const { A, B } = inputs(g);
-      const { sparse, tau, kept } = sparsify(mergeKernel(A, B, cfg), cfg);
-      expect(kept).toBe(g.kept);
-      expect(Math.abs(tau - g.tau)).toBeLessThanOrEqual(1e-5 * g.tau);
-      expect(relError(sparse.dataSync(), flat(g.sparseDeltaW))).toBeLessThan(1e-4);
-    });
+    it('sparsifies with the reference τ and kept', () =>
+      tf.tidy(() => {
+        const { A, B } = inputs(g);
+        const { sparse, tau, kept } = sparsify(mergeKernel(A, B, cfg), cfg);
+        expect(kept).toBe(g.kept);
+        expect(Math.abs(tau - g.tau)).toBeLessThanOrEqual(1e-5 * g.tau);
+        expect(relError(sparse.dataSync(), flat(g.sparseDeltaW))).toBeLessThan(1e-4);
+      }));
 
-    it('snellMatMul gives y', () => {
-      const { A, B, x } = inputs(g);
-      expect(relError(snellMatMul(x, A, B, cfg).dataSync(), flat(g.y))).toBeLessThan(1e-4);
-    });
+    it('snellMatMul gives y', () =>
+      tf.tidy(() => {
+        const { A, B, x } = inputs(g);
+        expect(relError(snellMatMul(x, A, B, cfg).dataSync(), flat(g.y))).toBeLessThan(1e-4);
+      }));
 
-    it('snellMatMul gives gradA and gradB', () => {
-      const { A, B, x, G } = inputs(g);
-      const [gA, gB] = tf.grads(lossOf(G, (a, b) => snellMatMul(x, a, b, cfg)))([A, B]);
-      const { gradA, gradB } = expectedGrads(g);
-      expect(relError(gA.dataSync(), gradA)).toBeLessThan(1e-4);
-      expect(relError(gB.dataSync(), gradB)).toBeLessThan(1e-4);
-    });
+    it('snellMatMul gives gradA and gradB', () =>
+      tf.tidy(() => {
+        const { A, B, x, G } = inputs(g);
+        const [gA, gB] = tf.grads(lossOf(G, (a, b) => snellMatMul(x, a, b, cfg)))([A, B]);
+        const { gradA, gradB } = expectedGrads(g);
+        expect(relError(gA.dataSync(), gradA)).toBeLessThan(1e-4);
+        expect(relError(gB.dataSync(), gradB)).toBeLessThan(1e-4);
+      }));
 
-    it('sparseDelta gives gradA and gradB', () => {
-      const { A, B, x, G } = inputs(g);
-      const [gA, gB] = tf.grads(lossOf(G, (a, b) => tf.matMul(x, sparseDelta(a, b, cfg))))([A, B]);
-      const { gradA, gradB } = expectedGrads(g);
-      expect(relError(gA.dataSync(), gradA)).toBeLessThan(1e-4);
-      expect(relError(gB.dataSync(), gradB)).toBeLessThan(1e-4);
-    });
+    it('sparseDelta gives gradA and gradB', () =>
+      tf.tidy(() => {
+        const { A, B, x, G } = inputs(g);
+        const [gA, gB] = tf.grads(lossOf(G, (a, b) => tf.matMul(x, sparseDelta(a, b, cfg))))([A, B]);
+        const { gradA, gradB } = expectedGrads(g);
+        expect(relError(gA.dataSync(), gradA)).toBeLessThan(1e-4);
+        expect(relError(gB.dataSync(), gradB)).toBeLessThan(1e-4);
+      }));
   });
 });
 
 describe.each(goldens.map((g) => [g.name, g] as const))('computeSparseDelta on %s', (_name, g) => {
-  it('gives S, τ and kept', () => {
-    const d = g.rank / g.heads;
-    const res = computeSparseDelta(
-      { shape: [g.heads, g.in, d], data: Float32Array.from(flat(g.A)) },
-      { shape: [g.heads, g.out, d], data: Float32Array.from(flat(g.B)) },
-      cfgOf(g),
-    );
-    expect(res.shape).toEqual([g.in, g.out]);
-    expect(res.kept).toBe(g.kept);
-    expect(res.tau).toBeCloseTo(g.tau, 12);
-    expect(relError(res.delta, flat(g.sparseDeltaW))).toBeLessThan(1e-6);
-  });
+  it('gives S, τ and kept', () =>
+    tf.tidy(() => {
+      const d = g.rank / g.heads;
+      const res = computeSparseDelta(
+        { shape: [g.heads, g.in, d], data: Float32Array.from(flat(g.A)) },
+        { shape: [g.heads, g.out, d], data: Float32Array.from(flat(g.B)) },
+        cfgOf(g),
+      );
+      expect(res.shape).toEqual([g.in, g.out]);
+      expect(res.kept).toBe(g.kept);
+      expect(res.tau).toBeCloseTo(g.tau, 12);
+      expect(relError(res.delta, flat(g.sparseDeltaW))).toBeLessThan(1e-6);
+    }));
 });
 
 describe('golden vectors on webgpu', () => {
@@ -124,8 +127,9 @@ describe('golden vectors on webgpu', () => {
     expect(relError(await gB.data(), gradB)).toBeLessThan(1e-4);
   });
 
-  it('says how to avoid the synchronous read that WebGPU in Node cannot do', () => {
-    const { A, B, x } = inputs(g);
-    expect(() => snellMatMul(x, A, B, cfg)).toThrow('pass a threshold from await snellThreshold(A, B, cfg)');
-  });
+  it('says how to avoid the synchronous read that WebGPU in Node cannot do', () =>
+    tf.tidy(() => {
+      const { A, B, x } = inputs(g);
+      expect(() => snellMatMul(x, A, B, cfg)).toThrow('pass a threshold from await snellThreshold(A, B, cfg)');
+    }));
 });

@@ -8,6 +8,7 @@ import { mergeAdapter, mergedConfigJson } from './merge';
 import { VisionTransformer } from './model';
 import { createTrainables } from './trainables';
 import { tinyBackbone, tinyInput } from './tiny-backbone.testing';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
@@ -29,7 +30,7 @@ function relError(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / tf.max(tf.abs(b)).dataSync()[0]);
 }
 
-describe.each(['cpu', 'wasm'])('adapter forward on %s equals the merged backbone', (backend) => {
+describeOnBackends('adapter forward equals the merged backbone', (backend) => {
   const cases: Array<[string, Partial<SnellConfig>]> = [
     ['SNELL s=0.5', { rank: 4, sparsity: 0.5 }],
     ['SNELL p=1 soft threshold', { rank: 4, sparsity: 0.7, p: 1, threshold: 'soft' }],
@@ -42,28 +43,33 @@ describe.each(['cpu', 'wasm'])('adapter forward on %s equals the merged backbone
   });
 
   it.each(cases)('%s', async (_name, partial) => {
-    const folder = await loadBackboneFolder(FIXTURE);
-    const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
-    const snell = resolveSnellConfig(partial);
-    const state = scaled(createTrainables(model, snell, { numClasses: 4, seed: 3 }), 10);
-    const merged = VisionTransformer.fromTensors(
-      resolveVitConfig(mergedConfigJson(folder.configJson, 4)),
-      mergeAdapter(folder.tensors, { config: snell, tensors: state }),
-    );
-    const headOnly = new Map([...toTf(state)].filter(([n]) => !n.includes('.snell_')));
-    const trainables = toTf(state);
-    const input = tinyInput(2, 16);
-    const x = tf.tensor4d(input.data, input.shape);
+    tf.engine().startScope();
+    try {
+      const folder = await loadBackboneFolder(FIXTURE);
+      const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
+      const snell = resolveSnellConfig(partial);
+      const state = scaled(createTrainables(model, snell, { numClasses: 4, seed: 3 }), 10);
+      const merged = VisionTransformer.fromTensors(
+        resolveVitConfig(mergedConfigJson(folder.configJson, 4)),
+        mergeAdapter(folder.tensors, { config: snell, tensors: state }),
+      );
+      const headOnly = new Map([...toTf(state)].filter(([n]) => !n.includes('.snell_')));
+      const trainables = toTf(state);
+      const input = tinyInput(2, 16);
+      const x = tf.tensor4d(input.data, input.shape);
 
-    const adapted = model.forward(x, { trainables, snell });
-    const folded = merged.forward(x);
-    const withoutAdapters = model.forward(x, { trainables: headOnly });
+      const adapted = model.forward(x, { trainables, snell });
+      const folded = merged.forward(x);
+      const withoutAdapters = model.forward(x, { trainables: headOnly });
 
-    expect(relError(adapted, folded)).toBeLessThan(1e-4);
-    expect(relError(withoutAdapters, folded)).toBeGreaterThan(1e-2);
-    tf.dispose([x, adapted, folded, withoutAdapters, ...trainables.values(), ...headOnly.values()]);
-    model.dispose();
-    merged.dispose();
+      expect(relError(adapted, folded)).toBeLessThan(1e-4);
+      expect(relError(withoutAdapters, folded)).toBeGreaterThan(1e-2);
+      tf.dispose([x, adapted, folded, withoutAdapters, ...trainables.values(), ...headOnly.values()]);
+      model.dispose();
+      merged.dispose();
+    } finally {
+      tf.engine().endScope();
+    }
   });
 });
 
@@ -109,60 +115,73 @@ describe('adapter gradients (cpu)', () => {
     ['head.bias', 1],
     ['cls_token', 2],
   ])('matches finite differences for %s[%i]', (name, index) => {
-    const names = [...state.keys()];
-    const trainables = toTf(state);
-    const grads = tf.grads((...ts: tf.Tensor[]) => loss(new Map(names.map((n, i) => [n, ts[i]]))))(names.map((n) => trainables.get(n)!));
-    const analytic = grads[names.indexOf(name)].dataSync()[index];
-    const h = 1e-2;
-    const numeric = (lossAt(name, index, h) - lossAt(name, index, -h)) / (2 * h);
-    expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
-    expect(Math.abs(analytic - numeric)).toBeLessThan(2e-3 + 1e-2 * Math.abs(numeric));
-    tf.dispose([...grads, ...trainables.values()]);
+    tf.engine().startScope();
+    try {
+      const names = [...state.keys()];
+      const trainables = toTf(state);
+      const grads = tf.grads((...ts: tf.Tensor[]) => loss(new Map(names.map((n, i) => [n, ts[i]]))))(names.map((n) => trainables.get(n)!));
+      const analytic = grads[names.indexOf(name)].dataSync()[index];
+      const h = 1e-2;
+      const numeric = (lossAt(name, index, h) - lossAt(name, index, -h)) / (2 * h);
+      expect(Math.abs(analytic)).toBeGreaterThan(1e-4);
+      expect(Math.abs(analytic - numeric)).toBeLessThan(2e-3 + 1e-2 * Math.abs(numeric));
+      tf.dispose([...grads, ...trainables.values()]);
+    } finally {
+      tf.engine().endScope();
+    }
   });
 
-  it('leaks no tensors over forward and backward', () => {
-    const trainables = toTf(state);
-    const names = [...trainables.keys()];
-    const before = tf.memory().numTensors;
-    const { value, grads } = tf.valueAndGrads((...ts: tf.Tensor[]) => loss(new Map(names.map((n, i) => [n, ts[i]]))))(
-      names.map((n) => trainables.get(n)!),
-    );
-    tf.dispose([value, ...grads]);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([...trainables.values()]);
-  });
+  it('leaks no tensors over forward and backward', () =>
+    tf.tidy(() => {
+      const trainables = toTf(state);
+      const names = [...trainables.keys()];
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.valueAndGrads((...ts: tf.Tensor[]) => loss(new Map(names.map((n, i) => [n, ts[i]]))))(
+        names.map((n) => trainables.get(n)!),
+      );
+      tf.dispose([value, ...grads]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...trainables.values()]);
+    }));
 
-  it('repeats dropout and drop-path for the same seed', () => {
-    const trainables = toTf(state);
-    const opts = { trainables, snell, training: true, adapterDropout: 0.5, dropPath: 0.5 };
-    const a = model.forward(x, { ...opts, rng: createRng(1) });
-    const b = model.forward(x, { ...opts, rng: createRng(1) });
-    const plain = model.forward(x, { trainables, snell });
-    expect(a.arraySync()).toEqual(b.arraySync());
-    expect(relError(a, plain)).toBeGreaterThan(1e-3);
-    tf.dispose([a, b, plain, ...trainables.values()]);
-  });
+  it('repeats dropout and drop-path for the same seed', () =>
+    tf.tidy(() => {
+      const trainables = toTf(state);
+      const opts = { trainables, snell, training: true, adapterDropout: 0.5, dropPath: 0.5 };
+      const a = model.forward(x, { ...opts, rng: createRng(1) });
+      const b = model.forward(x, { ...opts, rng: createRng(1) });
+      const plain = model.forward(x, { trainables, snell });
+      expect(a.arraySync()).toEqual(b.arraySync());
+      expect(relError(a, plain)).toBeGreaterThan(1e-3);
+      tf.dispose([a, b, plain, ...trainables.values()]);
+    }));
 
   it.each([
     ['attn.proj', false],
     ['attn.k', true],
     ['mlp.fc2', true],
   ])('places input dropout as the reference (%s adapter dropped: %s)', (kind, dropped) => {
-    const only = new Map([...state].filter(([n]) => !n.includes('.snell_') || n.startsWith(`blocks.0.${kind}.`)));
-    const trainables = toTf(only);
-    const a = model.forward(x, { trainables, snell, training: true, adapterDropout: 0.5, rng: createRng(4) });
-    const plain = model.forward(x, { trainables, snell });
-    expect(relError(a, plain) > 1e-4).toBe(dropped);
-    tf.dispose([a, plain, ...trainables.values()]);
+    tf.engine().startScope();
+    try {
+      const only = new Map([...state].filter(([n]) => !n.includes('.snell_') || n.startsWith(`blocks.0.${kind}.`)));
+      const trainables = toTf(only);
+      const a = model.forward(x, { trainables, snell, training: true, adapterDropout: 0.5, rng: createRng(4) });
+      const plain = model.forward(x, { trainables, snell });
+      expect(relError(a, plain) > 1e-4).toBe(dropped);
+      tf.dispose([a, plain, ...trainables.values()]);
+    } finally {
+      tf.engine().endScope();
+    }
   });
 
-  it('ignores dropout outside training', () => {
-    const trainables = toTf(state);
-    const a = model.forward(x, { trainables, snell, adapterDropout: 0.5, dropPath: 0.5 });
-    const plain = model.forward(x, { trainables, snell });
-    expect(a.arraySync()).toEqual(plain.arraySync());
-    tf.dispose([a, plain, ...trainables.values()]);
-  });
+  it('ignores dropout outside training', () =>
+    tf.tidy(() => {
+      const trainables = toTf(state);
+      const a = model.forward(x, { trainables, snell, adapterDropout: 0.5, dropPath: 0.5 });
+      const plain = model.forward(x, { trainables, snell });
+      expect(a.arraySync()).toEqual(plain.arraySync());
+      tf.dispose([a, plain, ...trainables.values()]);
+    }));
 });
 
 describe('checkpointed blocks (cpu)', () => {
@@ -193,29 +212,36 @@ describe('checkpointed blocks (cpu)', () => {
     return out;
   }
 
-  it('matches the plain forward and gradients, dropout included', () => {
-    const trainables = toTf(scaled(createTrainables(model, snell, { numClasses: 3, seed: 9 }), 8));
-    const plain = step(trainables, false);
-    const ours = step(trainables, true);
-    expect(ours.loss).toBeCloseTo(plain.loss, 4);
-    ours.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - plain.grads[i][j])).toBeLessThan(1e-4 * (1 + Math.abs(plain.grads[i][j])))));
-    tf.dispose([...trainables.values()]);
-  });
+  it('matches the plain forward and gradients, dropout included', () =>
+    tf.tidy(() => {
+      const trainables = toTf(scaled(createTrainables(model, snell, { numClasses: 3, seed: 9 }), 8));
+      const plain = step(trainables, false);
+      const ours = step(trainables, true);
+      expect(ours.loss).toBeCloseTo(plain.loss, 4);
+      ours.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - plain.grads[i][j])).toBeLessThan(1e-4 * (1 + Math.abs(plain.grads[i][j])))));
+      tf.dispose([...trainables.values()]);
+    }));
 
   it('lowers the peak memory of a training step', async () => {
-    const trainables = toTf(scaled(createTrainables(model, snell, { numClasses: 3, seed: 9 }), 8));
-    const peak = async (checkpoint: boolean) => (await tf.profile(() => step(trainables, checkpoint))).peakBytes;
-    const plain = await peak(false);
-    const ours = await peak(true);
-    expect(ours).toBeLessThan(plain);
-    tf.dispose([...trainables.values()]);
+    tf.engine().startScope();
+    try {
+      const trainables = toTf(scaled(createTrainables(model, snell, { numClasses: 3, seed: 9 }), 8));
+      const peak = async (checkpoint: boolean) => (await tf.profile(() => step(trainables, checkpoint))).peakBytes;
+      const plain = await peak(false);
+      const ours = await peak(true);
+      expect(ours).toBeLessThan(plain);
+      tf.dispose([...trainables.values()]);
+    } finally {
+      tf.engine().endScope();
+    }
   });
 
-  it('leaks no tensors', () => {
-    const trainables = toTf(createTrainables(model, snell, { numClasses: 3, seed: 9 }));
-    const before = tf.memory().numTensors;
-    step(trainables, true);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([...trainables.values()]);
-  });
+  it('leaks no tensors', () =>
+    tf.tidy(() => {
+      const trainables = toTf(createTrainables(model, snell, { numClasses: 3, seed: 9 }));
+      const before = tf.memory().numTensors;
+      step(trainables, true);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([...trainables.values()]);
+    }));
 });

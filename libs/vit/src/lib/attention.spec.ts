@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '@fedsnell/backends';
 import { attention, batchedAttention, slicedAttention } from './attention';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 // 2 samples × 3 tokens, 2 heads of width 2: q, k, v [6, 4].
 const SAMPLES = 2;
@@ -11,11 +11,7 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
-describe.each(['cpu', 'wasm'] as const)('attention on %s', (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend);
-  });
-
+describeOnBackends('attention', () => {
   it('equals the batched formulation', () => {
     const [q, k, v] = [seeded(1), seeded(2), seeded(3)];
     const ours = slicedAttention(q, k, v, SAMPLES, HEADS);

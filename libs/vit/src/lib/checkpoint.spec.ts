@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '@fedsnell/backends';
 import { checkpoint } from './checkpoint';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
-describe.each(['cpu', 'wasm'])('checkpoint on %s', (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend as 'cpu' | 'wasm');
-  });
+describeOnBackends('checkpoint', () => {
   // f(x, w) = Σ (x·w)², taken through ops before and after the checkpointed part.
   const inner = ([x, w]: tf.Tensor[]) => tf.square(tf.mul(x, w));
   const loss = (wrap: boolean) => (x: tf.Tensor, w: tf.Tensor) => {
@@ -14,26 +11,28 @@ describe.each(['cpu', 'wasm'])('checkpoint on %s', (backend) => {
     return tf.sum(tf.mul(mid, tf.tensor1d([1, 3])));
   };
 
-  it('gives the same value and gradients as the plain computation', () => {
-    const x = tf.tensor1d([1, -2]);
-    const w = tf.tensor1d([0.5, 4]);
-    const plain = tf.grads(loss(false))([x, w]);
-    const ours = tf.grads(loss(true))([x, w]);
-    // d/dx Σ c·(2x·w)² = 8·c·x·w², d/dw = 8·c·x²·w
-    expect(ours[0].arraySync()).toEqual([2, -768]);
-    expect(ours[0].arraySync()).toEqual(plain[0].arraySync());
-    expect(ours[1].arraySync()).toEqual(plain[1].arraySync());
-    expect(loss(true)(x, w).arraySync()).toBe(loss(false)(x, w).arraySync());
-  });
+  it('gives the same value and gradients as the plain computation', () =>
+    tf.tidy(() => {
+      const x = tf.tensor1d([1, -2]);
+      const w = tf.tensor1d([0.5, 4]);
+      const plain = tf.grads(loss(false))([x, w]);
+      const ours = tf.grads(loss(true))([x, w]);
+      // d/dx Σ c·(2x·w)² = 8·c·x·w², d/dw = 8·c·x²·w
+      expect(ours[0].arraySync()).toEqual([2, -768]);
+      expect(ours[0].arraySync()).toEqual(plain[0].arraySync());
+      expect(ours[1].arraySync()).toEqual(plain[1].arraySync());
+      expect(loss(true)(x, w).arraySync()).toBe(loss(false)(x, w).arraySync());
+    }));
 
-  it('leaks no tensors and leaves the engine ready for the next step', () => {
-    const x = tf.tensor1d([1, -2]);
-    const w = tf.tensor1d([0.5, 4]);
-    const before = tf.memory().numTensors;
-    for (let step = 0; step < 2; step++) {
-      const { value, grads } = tf.valueAndGrads(loss(true))([x, w]);
-      tf.dispose([value, ...grads]);
-    }
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  it('leaks no tensors and leaves the engine ready for the next step', () =>
+    tf.tidy(() => {
+      const x = tf.tensor1d([1, -2]);
+      const w = tf.tensor1d([0.5, 4]);
+      const before = tf.memory().numTensors;
+      for (let step = 0; step < 2; step++) {
+        const { value, grads } = tf.valueAndGrads(loss(true))([x, w]);
+        tf.dispose([value, ...grads]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    }));
 });

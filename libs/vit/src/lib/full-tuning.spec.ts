@@ -4,12 +4,13 @@ import { useBackend } from '@fedsnell/backends';
 import { VisionTransformer } from './model';
 import { createFullTrainables } from './trainables';
 import { tinyBackbone, tinyInput } from './tiny-backbone.testing';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 function toTf(state: TensorMap): Map<string, tf.Tensor> {
   return new Map([...state].map(([name, t]) => [name, tf.tensor(t.data, t.shape)]));
 }
 
-describe.each(['cpu', 'wasm'])('full and mask-based tuning on %s', (backend) => {
+describeOnBackends('full and mask-based tuning', (backend) => {
   let model: VisionTransformer;
   let state: TensorMap;
   let x: tf.Tensor4D;

@@ -5,6 +5,7 @@ import { loadBackboneFolder } from '../node';
 import { resolveSnellConfig } from '@fedsnell/snell';
 import { VisionTransformer } from './model';
 import { tinyBackbone, tinyInput } from './tiny-backbone.testing';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 
@@ -18,7 +19,7 @@ function maxRelError(actual: number[][], expected: number[][]): number {
   return Math.max(...actual.flat().map((v, i) => Math.abs(v - expected.flat()[i]))) / scale;
 }
 
-describe.each(['cpu', 'wasm'])('VisionTransformer on %s', (backend) => {
+describeOnBackends('VisionTransformer', (backend) => {
   let model: VisionTransformer;
   const reference = JSON.parse(readFileSync(`${FIXTURE}/reference.json`, 'utf8')) as Reference;
 
