@@ -146,7 +146,8 @@ async function runDemo(opts: DemoOpts): Promise<void> {
       return o;
     });
     const exits = children.map((child) => new Promise<number | null>((done) => child.on('close', done)));
-    const failed = Promise.all(exits).then((codes) => codes.findIndex((c) => c !== 0));
+    // the first client to exit with an error fails the demo at once (the others would wait for it)
+    const failed = new Promise<number>((resolveFailed) => exits.forEach((exit, k) => void exit.then((code) => code !== 0 && resolveFailed(k))));
 
     const history = await followRounds(service, adminToken, totalRounds, traffic, printRow, failed);
     if (history === 'clients-failed') {
@@ -169,12 +170,12 @@ async function runDemo(opts: DemoOpts): Promise<void> {
     const last = federated[federated.length - 1];
     const baseline = rows.find((r) => r.kind === 'baseline');
     const details = {
-      backbone: backboneDir,
-      task: { file: resolve(opts.task), ...task },
+      backbone: displayPath(backboneDir),
+      task: { file: displayPath(resolve(opts.task)), ...task },
       data: { set: 'mnist', train: count('train'), test: count('test'), clients: splits.map((s) => s.count), alpha: opts.alpha, seed: opts.seed },
       baseline: baseline ? { kind: 'head only: softmax classifier on the frozen backbone features, fitted on the pooled client data', accuracy: baseline.accuracy } : null,
       final: { round: last?.round ?? 0, accuracy: last?.accuracy ?? NaN, mergedBackboneAccuracy: mergedAccuracy },
-      files: { adapter: adapterPath, mergedBackbone: merged.out },
+      files: { adapter: displayPath(adapterPath), mergedBackbone: displayPath(merged.out) },
       machine: { backend, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
       wallSeconds: (performance.now() - started) / 1000,
     };
@@ -264,8 +265,19 @@ async function followRounds(
   const printed = new Set<number>();
   let clientsFailed = false;
   void failed.then((k) => (clientsFailed = k >= 0));
+  let lastAnswer = Date.now();
   for (;;) {
-    const history = await rounds(service.coordinator.url, adminToken);
+    // the coordinator shares this event loop: a long aggregation (SNELL-exact's refit) can stall a
+    // request past its connect timeout, so a failed poll is retried, for minutes, not fatal
+    const history = await rounds(service.coordinator.url, adminToken).catch((err: unknown) => {
+      if (Date.now() - lastAnswer > 300_000) throw err;
+      return null;
+    });
+    if (history === null) {
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    lastAnswer = Date.now();
     for (const r of history) {
       if (r.status === 'open' || printed.has(r.round)) continue;
       printed.add(r.round);
