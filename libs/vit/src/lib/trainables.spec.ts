@@ -1,8 +1,10 @@
+import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/backends';
 import { resolveSnellConfig } from '@fedsnell/snell';
 import { VisionTransformer } from './model';
 import { createFullTrainables, createTrainables } from './trainables';
 import { tinyBackbone } from './tiny-backbone.testing';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 describe('createTrainables', () => {
   let model: VisionTransformer;
@@ -77,20 +79,17 @@ describe('createTrainables', () => {
   }
 });
 
-describe('createFullTrainables', () => {
-  beforeAll(async () => {
-    await useBackend('cpu');
-  });
-
-  it('copies every backbone tensor in timm layout and adds a new head', () => {
-    const { config, tensors } = tinyBackbone();
-    const model = VisionTransformer.fromTensors(config, tensors);
-    const state = createFullTrainables(model, { numClasses: 4, seed: 1 });
-    expect(state.get('blocks.0.attn.qkv.weight')!.data).toEqual(tensors.get('blocks.0.attn.qkv.weight')!.data);
-    expect(state.get('patch_embed.proj.weight')!.shape).toEqual([8, 3, 4, 4]);
-    expect(state.get('patch_embed.proj.weight')!.data).toEqual(tensors.get('patch_embed.proj.weight')!.data);
-    expect(state.get('head.weight')!.shape).toEqual([4, 8]);
-    expect(state.size).toBe(tensors.size);
-    model.dispose();
-  });
-});
+describeOnBackends('createFullTrainables', () => {
+  it('copies every backbone tensor in timm layout and adds a new head', () =>
+    tf.tidy(() => {
+      const { config, tensors } = tinyBackbone();
+      const model = VisionTransformer.fromTensors(config, tensors);
+      const state = createFullTrainables(model, { numClasses: 4, seed: 1 });
+      expect(state.get('blocks.0.attn.qkv.weight')!.data).toEqual(tensors.get('blocks.0.attn.qkv.weight')!.data);
+      expect(state.get('patch_embed.proj.weight')!.shape).toEqual([8, 3, 4, 4]);
+      expect(state.get('patch_embed.proj.weight')!.data).toEqual(tensors.get('patch_embed.proj.weight')!.data);
+      expect(state.get('head.weight')!.shape).toEqual([4, 8]);
+      expect(state.size).toBe(tensors.size);
+      model.dispose();
+    }));
+}, { backends: ['cpu'] });
