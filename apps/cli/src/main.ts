@@ -1,14 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { commands } from './commands';
 import { packageVersion } from './lib/package-root';
-import { configureErrorOutput, reportError, wantsJson } from './lib/run';
+import { configureErrorOutput, reportError, USAGE_HINT, wantsJson } from './lib/run';
 
 const version = packageVersion();
 
 const program = new Command('fedsnell')
   .description('Federated fine-tuning of vision transformers with SNELL sparse adapters')
   .version(version)
-  .showHelpAfterError('(run with --help for usage)')
+  .showHelpAfterError(USAGE_HINT)
   .exitOverride();
 configureErrorOutput(program);
 

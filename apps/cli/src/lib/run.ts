@@ -53,6 +53,9 @@ export function reportError(name: string, error: unknown, json: boolean): void {
   process.exitCode = error instanceof CliError ? error.exitCode : 1;
 }
 
+/** What `fedsnell` prints after a usage error (main.ts: showHelpAfterError). */
+export const USAGE_HINT = '(run with --help for usage)';
+
 /**
  * Makes commander's own errors (missing required option, unknown option, bad argument) follow the
  * `--json` contract too: the message as `{"error":{"code":"USAGE",…}}` on stdout, no usage hint.
@@ -62,7 +65,10 @@ export function configureErrorOutput(program: Command, argv: readonly string[] =
   if (!wantsJson(argv)) return;
   program.configureOutput({
     outputError: (text) => printJson(errorJson('USAGE', text.replace(/^error: /, '').trim())),
-    writeErr: () => undefined,
+    // the usage hint after an error is dropped (the JSON says it all); help asked for on stderr stays
+    writeErr: (text) => {
+      if (text.trim() !== USAGE_HINT) process.stderr.write(text);
+    },
   });
 }
 
