@@ -24,7 +24,8 @@ describe('coordinator killed with SIGKILL again and again', () => {
   it('aggregates every update any client was told was accepted', () => {
     const lost = [...report.acked].filter(([round, ids]) => {
       const record = report.history.find((r) => r.round === round);
-      return record?.status !== 'aggregated' || record.updates !== ids.size;
+      // more is possible: an update journaled just before a kill counts even if its ack was lost
+      return record?.status !== 'aggregated' || record.updates < ids.size;
     });
     expect(lost).toEqual([]);
   });

@@ -26,8 +26,10 @@ export interface CrashOptions {
 
 export interface KillReport {
   how: string;
-  /** spawn → serving, ms */
+  /** spawn → serving, ms (mostly loading the TypeScript sources) */
   startMs: number;
+  /** the coordinator's own state recovery (temp files, checkpoint, history, journal replay), ms */
+  recoverMs: number | null;
   /** spawn → first round closed by this child (null: it closed none before it died) */
   firstCloseMs: number | null;
 }
@@ -205,7 +207,8 @@ export async function runCrashScenario(o: CrashOptions): Promise<CrashReport> {
       }
       await current.exited;
       await watch;
-      kills.push({ how, startMs: (current.listeningAt ?? 0) - current.spawnedAt, firstCloseMs });
+      const recovered = /recoveredInMs=(\d+)/.exec(current.output);
+      kills.push({ how, startMs: (current.listeningAt ?? 0) - current.spawnedAt, recoverMs: recovered ? Number(recovered[1]) : null, firstCloseMs });
       child = null;
     }
     child ??= new Child(args, null);

@@ -33,6 +33,7 @@ export interface RecoverOptions {
  */
 export async function recoverState(o: RecoverOptions): Promise<Resume> {
   const { checkpoints, history, journal, logger } = o;
+  const began = Date.now();
   armFaults();
   await prepareStateDir(o.stateDir, 'stateDir passed to createCoordinator()', logger);
   const latest = await checkpoints.latest();
@@ -57,5 +58,6 @@ export async function recoverState(o: RecoverOptions): Promise<Resume> {
     await journal.discard(r);
   }
   if (replay) logger.info('reopening the round from its journal', { round, selected: replay.opening.selected.length, accepted: replay.updates.length });
+  logger.info('state folder recovered', { stateDir: o.stateDir, round, closedRounds: history.list().length, recoveredInMs: Date.now() - began });
   return latest ? { round, global: latest.state, checkpointed: true, ...(replay ? { replay } : {}) } : { round: 0, global: o.initialState, checkpointed: false, ...(replay ? { replay } : {}) };
 }
