@@ -130,7 +130,8 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     if (opts.exitWhenDone) {
       void service.coordinator.finished.then((done) => {
         const accuracy = done.metrics['accuracy'];
-        process.stdout.write(`task ${done.taskId} finished: ${done.roundsCompleted} rounds${accuracy === undefined ? '' : `, accuracy ${accuracy.toFixed(4)}`}\n`);
+        if (opts.json) printJson({ finished: done });
+        else process.stdout.write(`task ${done.taskId} finished: ${done.roundsCompleted} rounds${accuracy === undefined ? '' : `, accuracy ${accuracy.toFixed(4)}`}\n`);
         stop('task finished');
       });
     }

@@ -231,6 +231,23 @@ describe('coordinator: identities, poisoning bounds and bounded resources', () =
     });
   });
 
+  describe('closing', () => {
+    it('flushes task:finished and round:end to clients when it closes right after the last round', async () => {
+      const c = await start({ autoStart: true });
+      const a = await joinedClient(c, 'a');
+      const got: string[] = [];
+      a.client.on('task:finished', () => got.push('task:finished'));
+      a.client.on('round:end', () => got.push('round:end'));
+      a.client.on('disconnect', (reason) => got.push(reason));
+      const announced = await waitFor(() => a.starts[0]);
+      await a.client.timeout(3000).emitWithAck('update', updateFor(announced, 1));
+      await c.finished.then(() => c.close());
+      coordinator = null;
+      await waitFor(() => (got.length === 3 ? true : undefined));
+      expect(got).toEqual(['round:end', 'task:finished', 'io server disconnect']);
+    });
+  });
+
   describe('bounded resources', () => {
     const chunk = (transferId: string, index: number, over: Partial<Chunk> = {}): Chunk => ({
       transferId,

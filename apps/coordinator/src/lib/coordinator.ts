@@ -136,10 +136,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const rounds = resolveRounds(options.rounds);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  if (options.tokens.client.length === 0 || options.tokens.client.some((t) => t.length === 0)) {
-    throw new Error('tokens.client passed to createCoordinator() must be a non-empty list of non-empty tokens');
+  const deviceTokens = [...(options.clientTokens?.keys() ?? [])];
+  if (options.tokens.client.length + deviceTokens.length === 0 || [...options.tokens.client, ...deviceTokens].some((t) => t.length === 0)) {
+    throw new Error('tokens.client passed to createCoordinator() must be a non-empty list of non-empty tokens (or clientTokens must hold some)');
   }
-  if (options.tokens.admin.length === 0 || options.tokens.client.includes(options.tokens.admin)) {
+  if (options.tokens.admin.length === 0 || options.tokens.client.includes(options.tokens.admin) || deviceTokens.includes(options.tokens.admin)) {
     throw new Error('tokens.admin passed to createCoordinator() must be non-empty and differ from every client token');
   }
   const backbone = await loadBackbone(options);
@@ -629,6 +630,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     close: async () => {
       monitor.close();
       await loop.close();
+      // a graceful disconnect first, so that what was already sent (round:end, task:finished) is flushed
+      // rather than discarded; io.close() would drop the engine's write buffers
+      io.disconnectSockets(true);
+      for (let waited = 0; io.engine.clientsCount > 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
       // io.close() also closes the http server; it resolves once both are down
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await identities.flush();
