@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   const merge = argv.indexOf('--merge');
   if (merge >= 0) {
     const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : 'test/bench/quality/results';
-    const report = await mergeReports((argv[merge + 1] ?? '').split(','));
+    const merged = await mergeReports((argv[merge + 1] ?? '').split(','));
+    const report = { ...merged, commands: [...merged.commands, `npx tsx --tsconfig tsconfig.base.json test/bench/quality/quality.bench.ts ${argv.join(' ')}`] };
     process.stdout.write(`${JSON.stringify(report)}\n`);
     log(`wrote ${await writeReport(report, out)}.{json,md,svg} from ${report.commands.length} runs`);
     return;
