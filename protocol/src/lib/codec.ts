@@ -3,6 +3,7 @@ import { TinyEmitter } from './emitter';
 import { ErrorCode, type ProtocolError } from './errors';
 import { DEFAULT_LIMITS } from './limits';
 import { describeValue } from './describe';
+import { errorMessage } from '@fedsnell/util';
 
 /** socket.io packet types (socket.io-parser protocol 5). */
 export const PacketType = {
@@ -111,7 +112,7 @@ export class PacketDecoder extends TinyEmitter<DecoderEvents> {
     try {
       value = packr.unpack(bytes);
     } catch (error) {
-      return this.reject(ErrorCode.MALFORMED, `packet must be one msgpack value but decoding failed: ${(error as Error).message}`);
+      return this.reject(ErrorCode.MALFORMED, `packet must be one msgpack value but decoding failed: ${errorMessage(error)}`);
     }
     const checked = checkPacket(value);
     if (typeof checked === 'string') return this.reject(ErrorCode.MALFORMED, checked, namespaceOf(value));

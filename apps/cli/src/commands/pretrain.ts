@@ -21,6 +21,7 @@ import { resolveWorkers, train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { selectBackend } from '../lib/load';
 import { progressBar } from '../lib/progress';
+import { errorMessage } from '@fedsnell/util';
 
 interface PretrainOpts {
   out: string;
@@ -178,7 +179,7 @@ async function runPretrain(opts: PretrainOpts): Promise<void> {
   try {
     workers = resolveWorkers(opts.workers, '--workers');
   } catch (error) {
-    throw new CliError((error as Error).message);
+    throw new CliError(errorMessage(error));
   }
   const backend = await selectBackend(opts.backend);
   if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {

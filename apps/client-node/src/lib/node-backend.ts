@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ClientError, type TrainingBackend } from '@fedsnell/client';
 import { loadTfjsTask, type DatasetData } from '@fedsnell/client/training';
 import { parseBackendChoice, useBackend, type BackendChoice } from '@fedsnell/train';
-import { train } from '@fedsnell/train/node';
+import { resolveWorkers, train } from '@fedsnell/train/node';
+import { errorMessage } from '@fedsnell/util';
 
 export interface NodeBackendOptions {
   backend?: BackendChoice;
@@ -15,9 +16,11 @@ export interface NodeBackendOptions {
 
 /** tfjs in this process: webgpu (Dawn), wasm or cpu on this thread, or wasm/cpu in worker threads. */
 export function nodeTrainingBackend(options: NodeBackendOptions = {}): TrainingBackend<DatasetData> {
-  const workers = options.workers ?? 1;
-  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-    throw new ClientError('OPTIONS', `workers passed to createNodeClient() must be an integer in [1, 64] but got ${workers}`);
+  let workers: number;
+  try {
+    workers = resolveWorkers(options.workers, 'workers passed to createNodeClient()');
+  } catch (error) {
+    throw new ClientError('OPTIONS', errorMessage(error));
   }
   if (workers > 1 && options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'cpu') {
     throw new ClientError('OPTIONS', `workers passed to createNodeClient() runs wasm or cpu in worker threads; backend must be wasm or cpu but got ${options.backend}`);

@@ -5,6 +5,7 @@ import { parseSafetensors, serializeSafetensors, sha256Hex } from '@fedsnell/ten
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { resolveVitConfig, VitConfig } from './config';
 import { checkVitTensors } from './weights';
+import { errorMessage } from '@fedsnell/util';
 
 export interface BackboneFolder {
   config: VitConfig;
@@ -24,7 +25,7 @@ async function readOrFail(dir: string, file: string): Promise<Buffer> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`loadBackboneFolder(): '${dir}' has no ${file} (a backbone folder holds config.json + model.safetensors)`);
-    throw new Error(`loadBackboneFolder(): cannot read ${join(dir, file)}: ${(error as Error).message}`);
+    throw new Error(`loadBackboneFolder(): cannot read ${join(dir, file)}: ${errorMessage(error)}`);
   }
 }
 
@@ -35,7 +36,7 @@ export async function loadBackboneFolder(dir: string): Promise<BackboneFolder> {
   try {
     configJson = JSON.parse(configText.toString('utf8'));
   } catch (error) {
-    throw new Error(`loadBackboneFolder(): ${join(dir, 'config.json')} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`loadBackboneFolder(): ${join(dir, 'config.json')} is not valid JSON: ${errorMessage(error)}`);
   }
   if (typeof configJson !== 'object' || configJson === null || Array.isArray(configJson)) {
     throw new Error(`loadBackboneFolder(): ${join(dir, 'config.json')} must hold a JSON object`);
@@ -44,14 +45,14 @@ export async function loadBackboneFolder(dir: string): Promise<BackboneFolder> {
   try {
     config = resolveVitConfig(configJson);
   } catch (error) {
-    throw new Error(`loadBackboneFolder(): ${join(dir, 'config.json')}: ${(error as Error).message}`);
+    throw new Error(`loadBackboneFolder(): ${join(dir, 'config.json')}: ${errorMessage(error)}`);
   }
   const bytes = await readOrFail(dir, 'model.safetensors');
   let tensors: TensorMap;
   try {
     tensors = parseSafetensors(bytes).tensors;
   } catch (error) {
-    throw new Error(`loadBackboneFolder(): ${join(dir, 'model.safetensors')} is not readable safetensors: ${(error as Error).message}`);
+    throw new Error(`loadBackboneFolder(): ${join(dir, 'model.safetensors')} is not readable safetensors: ${errorMessage(error)}`);
   }
   const unusedTensors = checkVitTensors(config, tensors, `loadBackboneFolder('${dir}')`);
   return { config, configJson: configJson as Record<string, unknown>, tensors, sha256: await sha256Hex(bytes), unusedTensors };
