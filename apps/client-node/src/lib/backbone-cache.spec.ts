@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveBytes } from '../testing/serve-bytes';
+import { serveBytes } from '@fedsnell/client/testing';
 import type { BackboneProgress } from '@fedsnell/client';
 import { backbonePath, discardPartial, fetchBackbone, nodeBackboneCache } from './backbone-cache';
 

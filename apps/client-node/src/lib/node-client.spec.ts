@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/train';
 import { decodePayload, decodeTensor, type Update, type WireLimits } from '@fedsnell/protocol';
-import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '../testing/fake-coordinator';
+import { FakeCoordinator, waitFor, type FakeCoordinatorOptions } from '@fedsnell/client/testing';
 import { CLASSES, fixtureRound, fixtureTask, loadFixture, PRIVATE_MARK, writePrivateFolder, type Fixture } from '../testing/fixture';
 import { ClientError, type ClientEvent } from '@fedsnell/client';
 import { createNodeClient, type NodeClientOptions } from './node-client';
