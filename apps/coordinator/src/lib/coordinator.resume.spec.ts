@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Coordinator } from './coordinator';
 import { coordinatorOptions, joinedClient, makeStateDir, nextRoundEnd, startCoordinator, updateFor, waitFor, type FakeClient } from './coordinator.testing';
 
@@ -65,6 +67,12 @@ describe('coordinator resume', () => {
     const again = await waitFor(() => b.starts[0]);
     expect([again.round, again.seed, again.deadline]).toEqual([original.round, original.seed, original.deadline]);
     expect(await b.client.timeout(3000).emitWithAck('update', updateFor(again, 1))).toEqual({ ok: true });
+  });
+
+  it('refuses a stateDir it cannot write, in one line', async () => {
+    await writeFile(join(dir.dir, 'file'), 'x');
+    const options = coordinatorOptions(dir.dir, dir.weightsPath, { stateDir: join(dir.dir, 'file', 'state') });
+    await expect(startCoordinator(options)).rejects.toThrow(/^stateDir passed to createCoordinator\(\) \S+ is not a writable folder \(ENOTDIR\): [^\n]+$/);
   });
 
   it('refuses a stateDir of another task', async () => {

@@ -177,7 +177,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 
   const writer = options.stateWriter ?? nodeStateWriter;
   const checkpoints = new CheckpointStore(options.stateDir, (round, state) => adapterMetadata(task, options.strategy.name, round, state), logger, writer);
-  await checkpoints.init();
+  // recoverState creates the folder, or refuses it in one line when it cannot be written
   const history = new HistoryStore(options.stateDir, writer);
   const journal = new UpdateJournal(options.stateDir, writer, logger);
   const resume = await recoverState({
