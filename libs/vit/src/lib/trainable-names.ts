@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { SnellConfig } from '@fedsnell/snell';
+import { factorNames, parseFactorName, type SnellConfig } from '@fedsnell/snell';
 import type { VitConfig } from './config';
 import { adapterModuleShape, vitTensorShapes } from './weights';
 
@@ -22,14 +22,15 @@ export function checkTrainables(
   const backbone = vitTensorShapes(config);
   const d = config.embedDim;
   for (const [name, t] of trainables) {
-    const factor = /^(.*)\.snell_([AB])$/.exec(name);
+    const factor = parseFactorName(name);
     if (factor) {
-      const io = adapterModuleShape(config, factor[1]);
+      const io = adapterModuleShape(config, factor.module);
       if (!io) throw new Error(`trainables passed to ${WHERE}: '${name}' names no adaptable module of ${config.architecture} (depth ${config.depth})`);
       if (!snell) throw new Error(`snell passed to ${WHERE} is required with adapter factor '${name}'`);
-      const partner = `${factor[1]}.snell_${factor[2] === 'A' ? 'B' : 'A'}`;
+      const [nameA, nameB] = factorNames(factor.module);
+      const partner = factor.factor === 'A' ? nameB : nameA;
       if (!trainables.has(partner)) throw new Error(`trainables passed to ${WHERE}: '${name}' needs '${partner}' too`);
-      const features = factor[2] === 'A' ? io[0] : io[1];
+      const features = factor.factor === 'A' ? io[0] : io[1];
       const want = [snell.heads, features, snell.rank / snell.heads];
       if (!sameShape(t.shape, want)) throw new Error(`trainables passed to ${WHERE}: '${name}' has shape [${t.shape}] but needs [${want}]`);
       continue;

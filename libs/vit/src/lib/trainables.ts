@@ -1,6 +1,6 @@
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
 import type { SnellConfig } from '@fedsnell/snell';
-import { createRng, initSnellFactors } from '@fedsnell/snell';
+import { createRng, factorNames, initSnellFactors } from '@fedsnell/snell';
 import type { VisionTransformer } from './model';
 import { ADAPTER_MODULES, adapterModuleShape, adapterModules, vitTensorShapes } from './weights';
 import { truncNormal } from './init';
@@ -81,7 +81,8 @@ export function createTrainables(model: VisionTransformer, cfg: SnellConfig, opt
   for (const m of resolveTargets(model, options.targets)) {
     const [inFeatures, outFeatures] = adapterModuleShape(model.config, m) as [number, number];
     const { A, B } = initSnellFactors(inFeatures, outFeatures, cfg, rng, options.factorInitScale ?? 1);
-    out.set(`${m}.snell_A`, A).set(`${m}.snell_B`, B);
+    const [nameA, nameB] = factorNames(m);
+    out.set(nameA, A).set(nameB, B);
   }
   const [w, b] = newHead(model.config.embedDim, options.numClasses, options.headInit ?? 'reference', rng);
   out.set('head.weight', w).set('head.bias', b);
