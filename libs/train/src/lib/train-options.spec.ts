@@ -5,6 +5,7 @@ import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import { halvesDataset } from './testing';
 import { train } from './train';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 // The short-run options of TrainerConfig, each against the run without it.
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
@@ -29,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(() => model.dispose());
 
-describe('train() short-run options', () => {
+describeOnBackends('train() short-run options', () => {
   it('is bit-identical to the plain run with every option at its default', async () => {
     const plain = await train({ model, data, initial, snell: sparse, config: base });
     const explicit = await train({
@@ -71,4 +72,4 @@ describe('train() short-run options', () => {
     const ramp = await train({ model, data, initial, snell: sparse, config: { ...base, sparsityRampEpochs: 1 } });
     expect(values(ramp.state, FACTOR)).not.toEqual(values(plain.state, FACTOR));
   });
-});
+}, { backends: ['wasm'] });

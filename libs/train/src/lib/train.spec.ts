@@ -7,6 +7,7 @@ import { loadBackboneFolder } from '@fedsnell/vit/node';
 import { evaluate } from './evaluate';
 import { halvesDataset } from './testing';
 import { train } from './train';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const snell = resolveSnellConfig({ rank: 4, heads: 2, sparsity: 0.5 });
@@ -24,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(() => model.dispose());
 
-describe('train', () => {
+describeOnBackends('train', () => {
   it('lowers the loss and learns a separable task', async () => {
     const data = halvesDataset(32, 16, 7);
     const before = await evaluate({ model, data, trainables: initial, snell });
@@ -101,9 +102,9 @@ describe('train', () => {
     await train({ model, data, initial, snell, config: { ...fast, epochs: 1, adapterDropout, dropPath, proximalMu: 0.1 } });
     expect(tf.memory().numTensors).toBe(before);
   });
-});
+}, { backends: ['wasm'] });
 
-describe('evaluate', () => {
+describeOnBackends('evaluate', () => {
   it('counts per class', async () => {
     const data = halvesDataset(6, 16, 7);
     const result = await evaluate({ model, data, trainables: initial, snell, batchSize: 4 });
@@ -117,7 +118,7 @@ describe('evaluate', () => {
     // the fixture's own head has 5 classes
     await expect(evaluate({ model, data })).rejects.toThrow('evaluate(): the model predicts 5 classes but the data has 2');
   });
-});
+}, { backends: ['wasm'] });
 
 describe('train on webgpu', () => {
   afterAll(async () => {
@@ -143,7 +144,7 @@ describe('train on webgpu', () => {
   });
 });
 
-describe('train with block checkpointing', () => {
+describeOnBackends('train with block checkpointing', () => {
   it('gives the same state as without', async () => {
     const data = halvesDataset(8, 16, 7);
     const plain = await train({ model, data, initial, snell, config: { ...fast, epochs: 1 } });
@@ -154,4 +155,4 @@ describe('train with block checkpointing', () => {
     a.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - b[i]))));
     expect(maxDiff).toBeLessThan(1e-5);
   });
-});
+}, { backends: ['wasm'] });
