@@ -161,6 +161,24 @@ describe('coordinator: identities, poisoning bounds and bounded resources', () =
     });
   });
 
+  it('stops waiting for a selected client that left once its reconnect grace is over', async () => {
+    const c = await start({
+      autoStart: true,
+      rounds: { minClients: 3, minReplies: 2, graceMs: 60_000, roundTimeoutMs: 60_000, waitForClientsMs: 50, totalRounds: 1, reconnectGraceMs: 300 },
+    });
+    const [a, b, gone] = [await joinedClient(c, 'a'), await joinedClient(c, 'b'), await joinedClient(c, 'gone')];
+    track(a.client);
+    track(b.client);
+    const announced = await waitFor(() => a.starts[0]);
+    const ended = nextRoundEnd(a.client);
+    gone.client.disconnect();
+    // the others answer only after the grace is over
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await a.client.timeout(3000).emitWithAck('update', updateFor(announced, 1));
+    await b.client.timeout(3000).emitWithAck('update', updateFor(announced, 1));
+    expect(await ended).toEqual(expect.objectContaining({ status: 'aggregated', updates: 2 }));
+  });
+
   describe('poisoning bounds', () => {
     it('refuses an update counting more examples than the task allows', async () => {
       const c = await start({ autoStart: true });

@@ -75,6 +75,8 @@ interface OpenRound {
   stale: Map<string, ClientUpdate>;
   /** selected clients that said they cannot deliver (round:failed) */
   failed: Set<string>;
+  /** selected clients given up on: disconnected and not back within rounds.reconnectGraceMs */
+  gone: Set<string>;
   rejected: number;
   startedAt: number;
   closed: boolean;
@@ -307,25 +309,36 @@ export class RoundLoop {
   }
 
   /**
-   * A client's connection went. If it was selected and has not answered, the round closes once
-   * `reconnectGraceMs` has passed without it coming back and the others cannot reach minReplies.
+   * A client's connection went. If it was selected and has not answered, it is given up on once
+   * `reconnectGraceMs` has passed without it coming back; the round then closes when nobody else is
+   * expected or the others cannot reach minReplies.
    */
   clientLeft(clientId: string): void {
     const open = this.open;
     if (!open || open.closed || !open.selected.has(clientId) || open.accepted.has(clientId)) return;
+    const giveUp = () => {
+      if (open.closed || open.accepted.has(clientId) || this.o.transport.isConnected?.(clientId)) return;
+      open.gone.add(clientId);
+      this.checkReachable(open);
+    };
     const grace = this.o.rounds.reconnectGraceMs ?? 0;
-    if (grace === 0) return this.checkReachable(open);
-    open.timers.push(this.o.clock.setTimeout(() => this.checkReachable(open), grace));
+    if (grace === 0) return giveUp();
+    open.timers.push(this.o.clock.setTimeout(giveUp, grace));
   }
 
-  /** Closes the round when every selected client answered, or when minReplies is out of reach. */
+  /** Selected clients still expected to answer: neither delivered, nor failed, nor given up on. */
+  private stillExpected(open: OpenRound): number {
+    let pending = 0;
+    for (const id of open.selected) if (!open.accepted.has(id) && !open.failed.has(id) && !open.gone.has(id)) pending++;
+    return pending;
+  }
+
+  /** Closes the round when nobody is still expected, or when minReplies is out of reach. */
   private checkReachable(open: OpenRound): void {
     if (open.closed) return;
-    const isConnected = this.o.transport.isConnected?.bind(this.o.transport) ?? (() => true);
-    let pending = 0;
-    for (const id of open.selected) if (!open.accepted.has(id) && !open.failed.has(id) && isConnected(id)) pending++;
+    const pending = this.stillExpected(open);
     if (pending === 0 || open.accepted.size + pending < this.neededReplies(open)) {
-      this.o.logger.info('round closes early', { round: open.start.round, accepted: open.accepted.size, failed: open.failed.size, stillExpected: pending });
+      this.o.logger.info('round closes early', { round: open.start.round, accepted: open.accepted.size, failed: open.failed.size, gone: open.gone.size, stillExpected: pending });
       open.close();
     }
   }
@@ -497,7 +510,7 @@ export class RoundLoop {
     const stale = replayed.filter((e) => e.stale).map((e): [string, ClientUpdate] => [e.update.clientId, e.update]);
     this.recent.set(round, { start: this.global, selected: new Set(selected), delivered: new Set(fresh.map(([id]) => id)) });
     for (const r of this.recent.keys()) if (r < round - (this.o.rounds.staleUpdates?.maxStaleness ?? 0)) this.recent.delete(r);
-    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set(), unwritten: 0, replayed: new Set(fresh.map(([id]) => id)) };
+    const open: OpenRound = { start, selected: new Set(selected), accepted: new Map(fresh), stale: new Map(stale), failed: new Set(), gone: new Set(), rejected: 0, startedAt: opening.startedAt, closed: false, close, timers: [], writes: new Set(), unwritten: 0, replayed: new Set(fresh.map(([id]) => id)) };
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
@@ -522,7 +535,7 @@ export class RoundLoop {
 
   private maybeClose(open: OpenRound): void {
     const { rounds, clock } = this.o;
-    if (open.accepted.size + open.failed.size >= open.selected.size) return open.close();
+    if (this.stillExpected(open) === 0) return open.close();
     if (open.accepted.size === this.neededReplies(open)) open.timers.push(clock.setTimeout(open.close, rounds.graceMs));
   }
 
