@@ -126,12 +126,13 @@ async function runDemo(opts: DemoOpts): Promise<void> {
   try {
     for (const page of await servedPages(url)) say(`demo: ${page.name} ${page.url}${page.name === 'join' ? `  (client token ${clientToken})` : ''}`);
     const clientEntry = join(ROOT, 'bin/fedsnell.cjs');
+    // each client keeps its own backbone cache, as separate devices would
     splits.forEach((split, k) => {
       children.push(
         spawn(
           process.execPath,
           [clientEntry, 'client', '--server', url, '--token', clientToken, '--data', split.dir, '--client-id', `demo-${k}`, '--backend', 'wasm',
-            '--cache', join(out, 'cache'), '--rounds', String(totalRounds), '--json'],
+            '--cache', join(out, 'cache', `client-${k}`), '--rounds', String(totalRounds), '--json'],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         ),
       );
