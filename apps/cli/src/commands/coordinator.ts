@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadTokensFile, parseTaskFile, startCoordinatorService, streamLogger, type TaskFile } from '@fedsnell/coordinator';
 import { action, CliError, numberOption, printJson } from '../lib/run';
-import { selectBackend } from '../lib/load';
+import { dataFolderError, selectBackend, transformersCheckpointError } from '../lib/load';
 import { errorMessage } from '@fedsnell/util';
 
 interface CoordinatorOpts {
@@ -94,8 +94,11 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     generated['adminToken'] = adminToken;
   }
   if (clientTokens.includes(adminToken) || deviceTokens?.has(adminToken)) throw new CliError('the admin token must differ from every client token');
+  const formatError = await transformersCheckpointError(resolve(opts.backbone), '--backbone');
+  if (formatError) throw formatError;
   const backend = await selectBackend(opts.backend);
   const logger = streamLogger({ json: opts.logJson });
+  // The service opens --eval-data itself: its folder errors are put in the command line's words.
   const service = await startCoordinatorService({
     backboneDir: resolve(opts.backbone),
     evalDataDir: resolve(opts.evalData),
@@ -108,6 +111,8 @@ async function runCoordinator(opts: CoordinatorOpts): Promise<void> {
     protectBackbone: opts.protectBackbone ?? false,
     clientTokens: deviceTokens,
     maxConnectionsPerToken: opts.maxConnectionsPerToken,
+  }).catch((err: unknown) => {
+    throw dataFolderError(err, { flag: '--eval-data' });
   });
   const summary = { ...service.summary, backend, ...(Object.keys(generated).length ? { generatedTokens: generated } : {}) };
   if (opts.json) printJson(summary);

@@ -134,7 +134,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
   const { model, folder } = await loadBackbone(opts.backbone);
   try {
     const data = await openData(opts.data, folder.config);
-    const evalData = opts.evalData ? await openData(opts.evalData, folder.config) : undefined;
+    const evalData = opts.evalData ? await openData(opts.evalData, folder.config, { flag: '--eval-data' }) : undefined;
     if (evalData && evalData.classes.join('\n') !== data.classes.join('\n')) {
       throw new CliError(`--eval-data classes (${evalData.classes.join(', ')}) differ from --data classes (${data.classes.join(', ')})`);
     }
