@@ -68,6 +68,7 @@ class LightClient {
   readonly socket: Socket;
   private pending: RoundStart | null = null;
   private sending = false;
+  private stopped = false;
 
   constructor(url: string, readonly id: string, private readonly delta: number, private readonly acked: Map<number, Set<string>>, private readonly rng: () => number) {
     this.socket = connect(url, {
@@ -79,6 +80,9 @@ class LightClient {
       auth: { token: 'crash-client', clientId: id },
     });
     this.socket.on('connect', () => void this.join());
+    this.socket.on('disconnect', (reason) => {
+      if (reason === 'io client disconnect') this.stopped = true;
+    });
     this.socket.on('round:start', (start: RoundStart) => {
       if (this.acked.get(start.round)?.has(this.id)) return;
       this.pending = start;
@@ -94,7 +98,7 @@ class LightClient {
   }
 
   private async send(): Promise<void> {
-    if (this.sending || !this.pending || !this.socket.connected) return;
+    if (this.sending || !this.pending || !this.socket.connected || this.stopped) return;
     this.sending = true;
     const start = this.pending;
     try {
@@ -111,6 +115,8 @@ class LightClient {
     } finally {
       this.sending = false;
     }
+    // not acknowledged (refused, no ack before a kill) or a newer round arrived meanwhile: try again
+    if (this.pending) setTimeout(() => void this.send(), this.pending === start ? 200 : 0);
   }
 }
 
