@@ -1,4 +1,5 @@
 import type { Task } from '@fedsnell/protocol';
+import { ADAPTER_FORMAT, ADAPTER_VERSION, adaptedModules } from '@fedsnell/snell';
 
 /**
  * `__metadata__.fedsnell` of a checkpoint, so that every checkpoint is also a valid adapter file.
@@ -7,11 +8,11 @@ import type { Task } from '@fedsnell/protocol';
  * `fedsnell pull`) is the metadata's `round`, absent for the initial state.
  */
 export function adapterMetadata(task: Task, strategy: string, checkpointRound: number, state: ReadonlyMap<string, unknown>): Record<string, unknown> {
-  const modules = [...state.keys()].filter((n) => n.endsWith('.snell_A')).map((n) => n.slice(0, -'.snell_A'.length));
+  const modules = adaptedModules(state.keys());
   const { kernel, p, scale, heads, rank, sparsity } = task.snell;
   return {
-    format: 'fedsnell-adapter',
-    version: 1,
+    format: ADAPTER_FORMAT,
+    version: ADAPTER_VERSION,
     kernel,
     p,
     scale,

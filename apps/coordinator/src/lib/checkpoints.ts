@@ -4,6 +4,7 @@ import { parseSafetensors, serializeSafetensors, type TensorMap } from '@fedsnel
 import type { RoundRecord } from './history';
 import type { Logger } from './options';
 import { nodeStateWriter, type StateWriter } from './state-files';
+import { errorMessage } from '@fedsnell/util';
 
 /** What the coordinator needs besides the tensors to resume at a round. */
 export interface CheckpointInfo {
@@ -98,7 +99,7 @@ export class CheckpointStore {
         const closed = (await this.info(round)).closed;
         if (closed) records.push(closed);
       } catch (error) {
-        this.logger.warn('skipping unreadable checkpoint header', { file: checkpointName(round), reason: (error as Error).message });
+        this.logger.warn('skipping unreadable checkpoint header', { file: checkpointName(round), reason: errorMessage(error) });
       }
     }
     return records;
@@ -117,7 +118,7 @@ export class CheckpointStore {
         for (const [name, tensor] of parsed.tensors) state.set(name, { shape: tensor.shape, data: tensor.data });
         return { info, state };
       } catch (error) {
-        this.logger.warn('skipping unreadable checkpoint', { file: checkpointName(round), reason: (error as Error).message });
+        this.logger.warn('skipping unreadable checkpoint', { file: checkpointName(round), reason: errorMessage(error) });
       }
     }
     return null;

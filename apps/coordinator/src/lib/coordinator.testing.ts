@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { fedAvg } from '@fedsnell/federation';
+import { mulberry32 } from '@fedsnell/util';
 import {
   createParser,
   encodeTensor,
@@ -35,16 +36,8 @@ export function initialState(): TensorMap {
   ]);
 }
 
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded RNG for specs (the one every seeded choice in fedsnell uses). */
+export const seeded = mulberry32;
 
 export async function makeStateDir(): Promise<{ dir: string; weightsPath: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fedsnell-coord-'));

@@ -7,6 +7,7 @@ import { evaluate } from '@fedsnell/train';
 import { createTrainables, mergeAdapter, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder, type BackboneFolder } from '@fedsnell/vit/node';
 import { createEvaluator } from './evaluator';
+import { describeOnBackends } from '@fedsnell/backends/testing';
 
 const FIXTURE = process.env['FEDSNELL_FIXTURE_DIR'] as string;
 const snell = resolveSnellConfig({ rank: 4, sparsity: 0.5 });
@@ -41,7 +42,7 @@ beforeAll(async () => {
   folder = await loadBackboneFolder(FIXTURE);
 });
 
-describe('createEvaluator', () => {
+describeOnBackends('createEvaluator', () => {
   it("scores SNELL-exact's exact mean as the mean of the clients' merged backbones", async () => {
     const data = randomDataset(12, 3, 5);
     const model = VisionTransformer.fromTensors(folder.config, folder.tensors);
@@ -89,4 +90,4 @@ describe('createEvaluator', () => {
     expect(metrics['loss']).toBeCloseTo(withAdapter.loss, 4);
     expect(Object.keys(metrics)).toEqual(expect.arrayContaining(['accuracy/c0', 'accuracy/c1', 'accuracy/c2']));
   });
-});
+}, { backends: ['cpu'] });

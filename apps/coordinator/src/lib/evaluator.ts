@@ -1,11 +1,9 @@
 import type { Dataset } from '@fedsnell/data';
-import { computeSparseDelta, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, computeSparseDelta, DENSE_TRAINABLES, factorNames, type SnellConfig } from '@fedsnell/snell';
 import type { TensorMap, NamedTensor } from '@fedsnell/tensor-io';
 import { evaluate } from '@fedsnell/train';
 import { foldSparseDeltas, VisionTransformer, type SparseDelta, type VitConfig } from '@fedsnell/vit';
 import type { EvaluateFn } from './options';
-
-const DENSE = ['head.weight', 'head.bias', 'cls_token'];
 
 /**
  * Evaluates "the merged sparse model" of a global state: the backbone with every module's sparse
@@ -24,14 +22,13 @@ export function createEvaluator(options: {
   return async (state, sparseDeltas) => {
     const deltas: Map<string, SparseDelta> = sparseDeltas ? new Map(sparseDeltas) : new Map();
     if (!sparseDeltas) {
-      for (const [name, A] of state) {
-        if (!name.endsWith('.snell_A')) continue;
-        const module = name.slice(0, -'.snell_A'.length);
-        const { delta, shape } = computeSparseDelta(A, state.get(`${module}.snell_B`) as NamedTensor, snell);
+      for (const module of adaptedModules(state.keys())) {
+        const [A, B] = factorNames(module).map((name) => state.get(name) as NamedTensor);
+        const { delta, shape } = computeSparseDelta(A, B, snell);
         deltas.set(module, { shape, data: delta });
       }
     }
-    const dense: TensorMap = new Map(DENSE.filter((n) => state.has(n)).map((n) => [n, state.get(n) as NamedTensor]));
+    const dense: TensorMap = new Map(DENSE_TRAINABLES.filter((n) => state.has(n)).map((n) => [n, state.get(n) as NamedTensor]));
     const merged = foldSparseDeltas(backbone, deltas, dense, 'coordinator evaluation');
     const headRows = dense.get('head.weight')?.shape[0] ?? config.numClasses;
     const model = VisionTransformer.fromTensors({ ...config, numClasses: headRows }, merged);

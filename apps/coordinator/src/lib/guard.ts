@@ -1,5 +1,6 @@
 import { ErrorCode, type ClientToServerEvents } from '@fedsnell/protocol';
 import type { ClientSocket } from './socket-types';
+import { errorMessage } from '@fedsnell/util';
 
 /**
  * Registers a handler that cannot take the process down: payloads stay `unknown` until parsed, a
@@ -11,7 +12,7 @@ export function guard(socket: ClientSocket, event: keyof ClientToServerEvents, h
     const ack = typeof maybeAck === 'function' ? (answer: unknown) => maybeAck(answer) : () => undefined;
     const internal = (error: unknown) => {
       ack({ ok: false, error: { code: ErrorCode.INTERNAL, message: 'the coordinator failed to handle this message' } });
-      socket.emit('error', { code: ErrorCode.INTERNAL, message: `handling ${event} failed: ${(error as Error).message}` });
+      socket.emit('error', { code: ErrorCode.INTERNAL, message: `handling ${event} failed: ${errorMessage(error)}` });
     };
     try {
       const result = handler(payload, ack);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { RoundEnd } from '@fedsnell/protocol';
 import type { Logger } from './options';
 import { nodeStateWriter, type StateWriter } from './state-files';
+import { errorMessage } from '@fedsnell/util';
 
 export interface RoundRecord {
   round: number;
@@ -50,8 +51,8 @@ export class HistoryStore {
       if (!Array.isArray(parsed)) throw new Error(`it must hold a JSON array of rounds but holds ${typeof parsed}`);
       this.records = parsed as RoundRecord[];
     } catch (error) {
-      if (!logger) throw new Error(`${this.path}: ${(error as Error).message}`);
-      logger.warn('ignoring unreadable rounds.json; rebuilding it from the checkpoints', { reason: (error as Error).message });
+      if (!logger) throw new Error(`${this.path}: ${errorMessage(error)}`);
+      logger.warn('ignoring unreadable rounds.json; rebuilding it from the checkpoints', { reason: errorMessage(error) });
     }
   }
 

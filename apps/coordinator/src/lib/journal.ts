@@ -6,6 +6,7 @@ import type { ClientUpdate } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import type { Logger } from './options';
 import type { StateWriter } from './state-files';
+import { errorMessage } from '@fedsnell/util';
 
 /** What a restarted coordinator needs to reopen a round as it was: its selection and its random draws. */
 export interface RoundOpening {
@@ -186,7 +187,7 @@ export class UpdateJournal {
       try {
         value = decodePayload(payload);
       } catch (error) {
-        bad(null, `undecodable record: ${(error as Error).message}`);
+        bad(null, `undecodable record: ${errorMessage(error)}`);
         continue;
       }
       if (!isRecord(value)) continue;

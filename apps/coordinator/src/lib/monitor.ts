@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERROR_CODES, type MonitorClient, type MonitorRound, type MonitorSnapshot, type ProtocolError, type Task } from '@fedsnell/protocol';
-import { computeSparseDelta, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
+import { adaptedModules, computeSparseDelta, factorNames, resolveSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
 import type { ClientRecord } from './coordinator';
 import type { RoundRecord } from './history';
 import type { Metrics } from './metrics';
 import type { Clock, Logger, RoundOptions } from './options';
+import { errorMessage } from '@fedsnell/util';
 
 /** What the monitor reads; the coordinator supplies it. */
 export interface MonitorSource {
@@ -68,11 +69,9 @@ export function createMonitor(source: MonitorSource): Monitor {
     const state = source.globalState();
     const modules: Array<[string, NamedTensor, NamedTensor]> = [];
     let entries = 0;
-    for (const [name, A] of state) {
-      if (!name.endsWith('.snell_A')) continue;
-      const module = name.slice(0, -'.snell_A'.length);
-      const B = state.get(`${module}.snell_B`);
-      if (!B) continue;
+    for (const module of adaptedModules(state.keys())) {
+      const [A, B] = factorNames(module).map((name) => state.get(name));
+      if (!A || !B) continue;
       modules.push([module, A, B]);
       entries += A.shape[1] * B.shape[1];
     }
@@ -194,7 +193,7 @@ export function createMonitor(source: MonitorSource): Monitor {
       try {
         entry.density = density();
       } catch (error) {
-        source.logger.warn('kept density not computed', { round, reason: (error as Error).message });
+        source.logger.warn('kept density not computed', { round, reason: errorMessage(error) });
       }
     },
     snapshot,

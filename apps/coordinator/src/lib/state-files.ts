@@ -3,6 +3,7 @@ import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { faultPoint } from './fault';
 import type { Logger } from './options';
+import { errorMessage } from '@fedsnell/util';
 
 /**
  * Every write the coordinator makes to its state folder goes through one of these, so a test can
@@ -75,7 +76,7 @@ export const nodeStateWriter: StateWriter = {
  */
 export async function prepareStateDir(dir: string, label: string, logger: Logger): Promise<void> {
   const fail = (error: unknown): never => {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const reason = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
     throw new Error(
       `${label} ${dir} is not a writable folder (${reason}): give the coordinator's user write access to it (a container running as 'node': chown node ${dir}) or pass another ${label}`,
     );
