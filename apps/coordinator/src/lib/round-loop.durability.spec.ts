@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fedAvg } from '@fedsnell/federation';
+import { fedAvg, type Strategy } from '@fedsnell/federation';
 import { resolveLimits, type RoundEnd, type RoundStart } from '@fedsnell/protocol';
 import { CheckpointStore } from './checkpoints';
 import { initialState, seeded, updateFor, waitFor } from './coordinator.testing';
@@ -22,6 +22,8 @@ describe('RoundLoop durability', () => {
   let ended: RoundEnd[];
   let loops: RoundLoop[];
   let stores: { checkpoints: CheckpointStore; history: HistoryStore; journal: UpdateJournal };
+  /** `round:clientId` of every update the strategy's per-update step saw, per boot */
+  let accepted: string[][];
 
   /** A coordinator start on `dir`: recovery, then a loop (every test may start several in turn). */
   async function boot(): Promise<RoundLoop> {
@@ -30,7 +32,9 @@ describe('RoundLoop durability', () => {
       history: new HistoryStore(dir, disk),
       journal: new UpdateJournal(dir, disk, silentLogger),
     };
-    const strategy = fedAvg();
+    const seen: string[] = [];
+    accepted.push(seen);
+    const strategy: Strategy = { ...fedAvg(), accept: (ctx, update) => seen.push(`${ctx.round}:${update.clientId}`) };
     const resume = await recoverState({ stateDir: dir, taskId: 'task-1', initialState: initialState(), strategy, ...stores, logger: silentLogger });
     const loop = new RoundLoop({
       taskId: 'task-1',
@@ -67,6 +71,7 @@ describe('RoundLoop durability', () => {
     announced = [];
     ended = [];
     loops = [];
+    accepted = [];
   });
 
   afterEach(async () => {
@@ -144,6 +149,23 @@ describe('RoundLoop durability', () => {
     expect([again.ids, again.start.round, again.start.seed === start.seed, resent.ok || resent.error.code, ack, end.updates, global]).toEqual([
       ['c-1', 'c-2'], 0, true, 'DUPLICATE', { ok: true }, 2, [2, 2],
     ]);
+  });
+
+  it("gives the strategy's per-update step each stored update once: acknowledged, replayed at restart, never a refused one", async () => {
+    const first = await boot();
+    const { start } = await waitFor(() => announced[0]);
+    disk.failure = 'ENOSPC';
+    await first.submit('c-2', updateFor(start, 3));
+    disk.failure = null;
+    await first.submit('c-1', updateFor(start, 1));
+    await first.close();
+    joined = [];
+    const second = await boot();
+    const again = await waitFor(() => announced[1]);
+    await second.submit('c-1', updateFor(again.start, 1));
+    await second.submit('c-2', updateFor(again.start, 3));
+    await waitFor(() => ended[0]);
+    expect(accepted).toEqual([['0:c-1'], ['0:c-1', '0:c-2']]);
   });
 
   it('aggregates at restart a round whose selected clients were all acknowledged', async () => {

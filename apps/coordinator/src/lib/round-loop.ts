@@ -282,11 +282,26 @@ export class RoundLoop {
       if (!stale) open.unwritten--;
     }
     faultPoint('update-journaled');
+    this.recordAccepted(round, update);
     if (!stale) {
       this.recent.get(round)?.delivered.add(clientId);
       this.maybeClose(open);
     }
     return { ok: true };
+  }
+
+  /**
+   * The one place an update becomes part of a round (on disk, fresh or stale, acknowledged or
+   * replayed from the journal): the strategy's per-update step sees it here. A failure there only
+   * costs the strategy its head start; `aggregate` still gets every update.
+   */
+  private recordAccepted(round: number, update: ClientUpdate): void {
+    if (!this.o.strategy.accept) return;
+    try {
+      this.o.strategy.accept({ round, global: this.global, rng: this.rngOf(round) }, update);
+    } catch (error) {
+      this.o.logger.warn('the strategy could not take an update as it arrived; it is aggregated at close', { round, clientId: update.clientId, reason: (error as Error).message });
+    }
   }
 
   /**
@@ -514,6 +529,7 @@ export class RoundLoop {
     open.timers.push(clock.setTimeout(close, rounds.roundTimeoutMs));
     this.open = open;
     this.latestStarted = round;
+    for (const entry of replayed) this.recordAccepted(round, entry.update);
     if (replayed.length === 0) logger.info('round started', { round, selected: selected.join(','), deadline: start.deadline });
     else logger.info('round reopened with its journaled updates', { round, selected: selected.join(','), accepted: open.accepted.size, deadline: start.deadline });
     // after a restart every selected client hears of the round again: one whose update is journaled

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { preprocessFromPretrained } from '@fedsnell/data';
 import { openImageFolder } from '@fedsnell/data/node';
-import { aggregationGaps, createStrategy, type StrategyConfig } from '@fedsnell/federation';
+import { aggregationGaps, createStrategy, type SparseDeltaEngine, type StrategyConfig } from '@fedsnell/federation';
+import { workerSparseDeltas } from '@fedsnell/federation/node';
 import { adaptedModules, createRng, describeSnellConfig, type SnellConfig } from '@fedsnell/snell';
 import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
@@ -63,7 +64,12 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
   }
   const targets = adaptedModules(initialState.keys());
   const strategyConfig: StrategyConfig = task.strategy.name === 'snell-exact' ? { ...task.strategy, snell } : task.strategy;
-  const strategy = createStrategy(strategyConfig);
+  // SNELL-exact computes each accepted update's sparse update in worker threads as it arrives
+  const sparseDeltas: SparseDeltaEngine | undefined =
+    task.strategy.name === 'snell-exact'
+      ? await workerSparseDeltas(snell, { onFallback: (reason) => o.logger.warn('sparse-delta workers failed; SNELL-exact continues in the main thread', { reason }) })
+      : undefined;
+  const strategy = createStrategy(strategyConfig, { sparseDeltas });
   const proximalMu = task.strategy.name === 'fedprox' ? task.strategy.proximalMu : 0;
   const taskId = task.taskId ?? `task-${folder.sha256.slice(0, 8)}-${task.seed}`;
   const { maxExamplesPerClient, ...rounds } = task.rounds;
@@ -107,5 +113,13 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     rounds: task.rounds,
     stateDir: o.stateDir,
   };
-  return { coordinator, snell, summary, close: () => coordinator.close() };
+  return {
+    coordinator,
+    snell,
+    summary,
+    close: async () => {
+      await coordinator.close();
+      await sparseDeltas?.close();
+    },
+  };
 }

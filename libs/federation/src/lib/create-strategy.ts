@@ -3,6 +3,7 @@ import { FedOptOptions, fedOpt } from './fedopt';
 import { NormClippingOptions, withNormClipping } from './norm-clipping';
 import { coordinateMedian, trimmedMean } from './robust';
 import { SnellExactOptions, snellExact } from './snell-exact';
+import type { SparseDeltaEngine } from './sparse-deltas';
 import type { Strategy } from './types';
 
 /** A strategy as a task file names it; `clipping` wraps any of them. */
@@ -17,7 +18,13 @@ export type StrategyConfig = (
 
 export const STRATEGY_NAMES = ['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'snell-exact'] as const;
 
-function build(config: StrategyConfig): Strategy {
+/** What a strategy may use besides its configuration. */
+export interface StrategyResources {
+  /** Where SNELL-exact computes and sums sparse updates (default: this thread). */
+  sparseDeltas?: SparseDeltaEngine;
+}
+
+function build(config: StrategyConfig, resources: StrategyResources): Strategy {
   switch (config.name) {
     case 'fedavg':
       return fedAvg();
@@ -42,6 +49,7 @@ function build(config: StrategyConfig): Strategy {
       const options: SnellExactOptions = { snell: config.snell };
       if (config.refitSteps !== undefined) options.refitSteps = config.refitSteps;
       if (config.refitLr !== undefined) options.refitLr = config.refitLr;
+      if (resources.sparseDeltas) options.sparseDeltas = resources.sparseDeltas;
       return snellExact(options);
     }
     default: {
@@ -51,7 +59,7 @@ function build(config: StrategyConfig): Strategy {
   }
 }
 
-export function createStrategy(config: StrategyConfig): Strategy {
-  const strategy = build(config);
+export function createStrategy(config: StrategyConfig, resources: StrategyResources = {}): Strategy {
+  const strategy = build(config, resources);
   return config.clipping ? withNormClipping(strategy, config.clipping) : strategy;
 }

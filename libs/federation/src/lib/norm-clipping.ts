@@ -73,6 +73,14 @@ export function withNormClipping(inner: Strategy, options: NormClippingOptions):
     },
     summary: () => ({ ...inner.summary(), name, maxNorm, onExceed }),
   };
+  if (inner.accept) {
+    // the inner strategy sees each update as aggregate will pass it: clipped, or not at all
+    wrapped.accept = (ctx: AggregationContext, update: ClientUpdate) => {
+      const norm = updateNorm(update, ctx.global, `${name}.accept()`);
+      if (norm <= maxNorm) inner.accept?.(ctx, update);
+      else if (onExceed === 'clip') inner.accept?.(ctx, scaledToward(update, ctx.global, maxNorm / norm));
+    };
+  }
   // Delegated only when the inner strategy has state, so callers can still test for their presence.
   if (inner.serializeState) wrapped.serializeState = () => inner.serializeState?.();
   if (inner.restoreState) wrapped.restoreState = (state: unknown) => inner.restoreState?.(state);

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { computeSparseDelta, describeSnellConfig, factorNames, SnellConfig, sparseDelta } from '@fedsnell/snell';
+import { describeSnellConfig, factorNames, SnellConfig, sparseDelta } from '@fedsnell/snell';
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
-import { aggregationGaps, ExactDelta, exactSparseAverage, moduleGap } from './aggregation-gap';
+import { errorMessage } from '@fedsnell/util';
+import { ExactDelta, moduleGap } from './aggregation-gap';
 import { isPositiveFinite, requireOption } from './options';
-import { snellModules } from './snell-modules';
+import { snellModules, type SnellModuleFactors } from './snell-modules';
+import { inThreadSparseDeltas, type SparseDeltaEngine } from './sparse-deltas';
 import { exampleWeights, sharedNames, weightedSum } from './tensor-ops';
 import type { AggregationContext, AggregationResult, ClientUpdate, Strategy } from './types';
 
@@ -14,6 +16,32 @@ export interface SnellExactOptions {
   refitSteps?: number;
   /** Adam learning rate of the re-fit, in factor units. */
   refitLr?: number;
+  /**
+   * Where each client's S(κ(A_k, B_k)) is computed and summed: this thread by default; worker
+   * threads with `workerSparseDeltas` from `@fedsnell/federation/node`.
+   */
+  sparseDeltas?: SparseDeltaEngine;
+}
+
+/** The running sum of one round's accepted updates (Strategy.accept). */
+interface Stream {
+  round: number;
+  /** clientId + numExamples of every update summed, in acceptance order */
+  keys: string[];
+  modules: string[] | null;
+  total: number;
+  pending: Promise<void>;
+  /** why the sums cannot be used (aggregate then sums every update again) */
+  broken: string | null;
+}
+
+const keyOf = (update: ClientUpdate): string => `${update.clientId}\u0000${update.numExamples}`;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.every((k, i) => k === y[i]);
 }
 
 interface Factors {
@@ -60,12 +88,44 @@ function refit(start: { A: NamedTensor; B: NamedTensor }, target: ExactDelta, cf
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Σ_k n_k · S_k / Σ_k n_k over `updates`, through the engine (its sums are replaced). */
+async function sumAll(engine: SparseDeltaEngine, where: string, updates: readonly ClientUpdate[]): Promise<Map<string, ExactDelta>> {
+  await engine.clear();
+  let first: string[] | null = null;
+  let total = 0;
+  for (const update of updates) {
+    const modules = snellModules(where, update.state);
+    const names = [...modules.keys()];
+    if (!first) first = names;
+    else if (!sameKeys(first, names)) throw new Error(`${where}: client ${update.clientId} sent adapted modules [${names}] but client ${updates[0].clientId} [${first}]`);
+    total += update.numExamples;
+    await engine.accumulate(modules, update.numExamples);
+  }
+  return engine.take(total);
+}
+
+/** ‖S(κ(A, B)) − T‖ / ‖T‖ of every module of `factors` against its target. */
+async function gapsOf(engine: SparseDeltaEngine, factors: ReadonlyMap<string, SnellModuleFactors>, targets: ReadonlyMap<string, ExactDelta>): Promise<Record<string, number>> {
+  const sparse = await engine.sparse(factors);
+  const gaps: Record<string, number> = {};
+  for (const [module, target] of targets) {
+    const s = sparse.get(module);
+    if (!s) throw new Error(`snell-exact.aggregate(): the aggregated state has no factors for module ${module}`);
+    gaps[module] = moduleGap(s.data, target.data);
+  }
+  return gaps;
+}
+
 /**
  * SNELL-exact aggregation (SNELL.md §5): averaging factors is not averaging sparse updates, so the
  * server computes each client's S(κ(A_k, B_k)), takes their example-weighted mean T exactly, and
  * re-fits the global factors of every module to T, keeping the fit only where it lowers the gap
  * ‖S(κ(A, B)) − T‖ / ‖T‖ below that of the plain factor average. Dense trainables (head, cls_token)
  * are averaged as in FedAvg. Returns the per-module gaps of the global it hands out.
+ *
+ * Streaming: `accept` sums each accepted update's S(κ(A_k, B_k)) as it arrives (one float64
+ * accumulator per module, never every client's copy), so `aggregate` only normalises and re-fits
+ * when the updates it gets are the ones accepted this round; otherwise it sums them then.
  */
 export function snellExact(options: SnellExactOptions): Strategy {
   const cfg = options.snell;
@@ -75,31 +135,80 @@ export function snellExact(options: SnellExactOptions): Strategy {
   requireOption(isPositiveFinite(refitLr), 'snellExact()', 'refitLr', 'be a finite number > 0', refitLr);
   const where = 'snell-exact.aggregate()';
 
+  const engine = options.sparseDeltas ?? inThreadSparseDeltas(cfg);
+  let stream: Stream | null = null;
+
   return {
     name: 'snell-exact',
-    async aggregate(_ctx: AggregationContext, updates: ClientUpdate[]): Promise<AggregationResult | null> {
-      if (updates.length === 0) return null;
+    /**
+     * Starts one accepted update's exact sparse update S(κ(A_k, B_k)) on the engine and adds it,
+     * weighted by its example count, to the round's running sums; the round's close then only
+     * normalises them and re-fits. An update it cannot use leaves the sums to be redone at close.
+     */
+    accept(ctx: AggregationContext, update: ClientUpdate): void {
+      if (!stream || stream.round !== ctx.round) {
+        stream = { round: ctx.round, keys: [], modules: null, total: 0, pending: engine.clear(), broken: null };
+      }
+      const s = stream;
+      s.keys.push(keyOf(update));
+      if (s.broken) return;
+      let modules: Map<string, SnellModuleFactors>;
+      try {
+        exampleWeights('snell-exact.accept()', [update]);
+        modules = snellModules('snell-exact.accept()', update.state);
+      } catch (error) {
+        s.broken = errorMessage(error);
+        return;
+      }
+      const names = [...modules.keys()];
+      if (s.modules && !sameKeys(s.modules, names)) {
+        s.broken = `client ${update.clientId} sent other adapted modules than the first update`;
+        return;
+      }
+      s.modules ??= names;
+      s.total += update.numExamples;
+      const added = engine.accumulate(modules, update.numExamples).catch((error: unknown) => {
+        s.broken ??= errorMessage(error);
+      });
+      s.pending = Promise.all([s.pending, added]).then(() => undefined);
+    },
+    async aggregate(ctx: AggregationContext, updates: ClientUpdate[]): Promise<AggregationResult | null> {
+      const s = stream;
+      stream = null;
+      if (updates.length === 0) {
+        if (s) await s.pending.then(() => engine.clear());
+        return null;
+      }
       const state: TensorMap = weightedSum(sharedNames(where, updates), updates, exampleWeights(where, updates));
-      const targets = exactSparseAverage(updates, cfg);
-      const averageGaps = aggregationGaps(updates, state, cfg, targets);
+      let targets: Map<string, ExactDelta> | null = null;
+      if (s && s.round === ctx.round && sameKeys(s.keys, updates.map(keyOf))) {
+        await s.pending;
+        if (!s.broken) targets = await engine.take(s.total).catch(() => null);
+      } else if (s) await s.pending;
+      const streamed = targets !== null;
+      targets ??= await sumAll(engine, where, updates);
+      const starts = snellModules(where, state);
+      const averageGaps = await gapsOf(engine, starts, targets);
       const gaps: Record<string, number> = { ...averageGaps };
       let refitted = 0;
       if (refitSteps > 0) {
-        for (const [module, start] of snellModules(where, state)) {
+        const fits = new Map<string, SnellModuleFactors>();
+        for (const [module, start] of starts) {
           const target = targets.get(module) as ExactDelta;
           const fit = refit(start, target, cfg, refitSteps, refitLr);
-          const fitA = { shape: [...start.A.shape], data: fit.A };
-          const fitB = { shape: [...start.B.shape], data: fit.B };
-          const gap = moduleGap(computeSparseDelta(fitA, fitB, cfg).delta, target.data);
-          if (gap < averageGaps[module]) {
-            const [nameA, nameB] = factorNames(module);
-            state.set(nameA, fitA);
-            state.set(nameB, fitB);
-            gaps[module] = gap;
-            refitted += 1;
-          }
+          fits.set(module, { A: { shape: [...start.A.shape], data: fit.A }, B: { shape: [...start.B.shape], data: fit.B } });
           // Other work (sockets, timers) gets a turn between modules of a large model.
           await nextTask();
+        }
+        const fitGaps = await gapsOf(engine, fits, targets);
+        for (const [module, fit] of fits) {
+          if (fitGaps[module] < averageGaps[module]) {
+            const [nameA, nameB] = factorNames(module);
+            state.set(nameA, fit.A);
+            state.set(nameB, fit.B);
+            gaps[module] = fitGaps[module];
+            refitted += 1;
+          }
         }
       }
       const values = Object.values(gaps);
@@ -113,6 +222,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
           clients: updates.length,
           modules: values.length,
           refitted,
+          streamed: streamed ? 1 : 0,
           meanGap: mean(values),
           maxGap: values.length ? Math.max(...values) : 0,
           meanGapFactorAverage: mean(averageValues),

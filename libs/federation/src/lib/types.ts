@@ -34,6 +34,13 @@ export interface AggregationResult {
  */
 export interface Strategy {
   name: string;
+  /**
+   * Optional per-update step: called once for every update the round accepts (also for updates
+   * replayed from a journal after a restart), before `aggregate` gets them all. It lets a strategy
+   * do per-client work as updates stream in; `aggregate` must give the same result with or without
+   * these calls, for any list of updates it is given.
+   */
+  accept?(ctx: AggregationContext, update: ClientUpdate): void;
   aggregate(ctx: AggregationContext, updates: ClientUpdate[]): Promise<AggregationResult | null>;
   serializeState?(): unknown;
   restoreState?(state: unknown): void;
