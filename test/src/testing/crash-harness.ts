@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createParser, decodeTensor, encodeTensor, type Ack, type JoinAck, type RoundStart } from '@fedsnell/protocol';
 import { parseSafetensors } from '@fedsnell/tensor-io';
+import { mulberry32 } from '@fedsnell/util';
 import { freePort, sleep } from './processes';
 import { REPO } from './run-cli';
 
@@ -52,16 +53,7 @@ export interface CrashReport {
   leftovers: string[];
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 /** A client that answers every round:start with state + delta and sends again until it is acknowledged. */
 class LightClient {
