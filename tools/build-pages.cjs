@@ -68,6 +68,7 @@ async function buildApp(name, outDir) {
     sourcemap: 'linked',
     metafile: true,
     tsconfig: path.join(ROOT, 'tsconfig.base.json'),
+    alias: { '@tensorflow/tfjs': path.join(ROOT, 'tools', 'tfjs-pages.mjs') },
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     // Node-only branches of universal libraries (required lazily behind an isNode check) never run here
     external: ['node:*', 'webgpu', 'worker_threads', 'fs', 'path', 'os', 'crypto', 'util'],

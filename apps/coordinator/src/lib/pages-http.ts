@@ -49,13 +49,15 @@ function repositoryRoot(): string | null {
 
 /**
  * Serves `/join` (apps/client-web) and `/dashboard` (apps/dashboard) from their esbuild output
- * (`dist/apps/<name>`, or `FEDSNELL_PAGES_DIR`). A page that is missing or older than its sources
- * is built on first request (tools/build-pages.cjs); when that cannot happen, the answer is a page
- * that says how to build it.
+ * (`dist/apps/<name>` in the repository, `dist/pages/<name>` in the npm package, or
+ * `FEDSNELL_PAGES_DIR`). In the repository, a page that is missing or older than its sources is
+ * built on first request (tools/build-pages.cjs); when that cannot happen, the answer is a page that
+ * says how to build it.
  */
 export function createPages(logger: Logger, dir = process.env['FEDSNELL_PAGES_DIR']): Pages {
   const root = repositoryRoot();
-  const pagesDir = resolve(dir ?? join(root ?? process.cwd(), 'dist', 'apps'));
+  // in the repository: dist/apps (built on demand); in the npm package: dist/pages beside dist/cli
+  const pagesDir = resolve(dir ?? (root ? join(root, 'dist', 'apps') : join(__dirname, '..', 'pages')));
   const builds = new Map<string, Promise<string | null>>();
 
   /** Resolves to null when the page is ready, else to why it is not. */
@@ -136,14 +138,14 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const LANDING = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>fedsnell coordinator</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
+<link rel="icon" href="data:,"><title>fedsnell coordinator</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}</style></head>
 <body><h1>fedsnell coordinator</h1><ul>
 <li><a href="/join/">Join</a>: train on images from this device's folder; they never leave it.</li>
 <li><a href="/dashboard/">Dashboard</a>: watch and steer the rounds (admin token).</li></ul></body></html>`;
 
 function missingPage(prefix: string, name: string, problem: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${prefix} is not built</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}code{background:#eee;padding:0 .2em}</style></head>
+<link rel="icon" href="data:,"><title>${prefix} is not built</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}code{background:#eee;padding:0 .2em}</style></head>
 <body><h1>${prefix} is not built yet</h1><p>The coordinator could not build this page: ${escapeHtml(problem)}</p>
 <p>Build it in the repository with <code>node tools/build-pages.cjs ${name}</code> (or <code>npx nx run ${name}:build</code>) and reload.</p></body></html>`;
 }

@@ -1,0 +1,91 @@
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { flat, loadGoldens, type Golden } from '@fedsnell/snell/testing';
+import { collectErrors, launchChromium, type BrowserSession } from '../testing/browser';
+import { REPO } from '../testing/run-cli';
+import { serveStatic } from '../testing/static-server';
+import type { GoldenCase, GoldenErrors } from './pages/golden-page';
+
+// The golden SNELL vectors, checked in headless Chromium on every tfjs backend a page can use there:
+// WebGPU (SwiftShader), WebGL (SwiftShader through ANGLE), wasm and cpu.
+
+const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+let dir: string;
+let site: { origin: string; close(): Promise<void> };
+let browser: BrowserSession;
+let cases: GoldenCase[];
+
+/** The golden file's values, flat (files without gradients are checked on the forward pass only). */
+function caseOf(g: Golden): GoldenCase {
+  return {
+    name: g.name, heads: g.heads, rank: g.rank, in: g.in, out: g.out, p: g.p, scale: g.scale, sparsity: g.sparsity,
+    A: flat(g.A), B: flat(g.B), x: flat(g.x), G: flat(g.G), deltaW: flat(g.deltaW), y: flat(g.y), kept: g.kept,
+    gradA: g.gradA ? flat(g.gradA) : null, gradB: g.gradB ? flat(g.gradB) : null,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fedsnell-golden-page-'));
+  await build({
+    absWorkingDir: REPO,
+    entryPoints: [join(__dirname, 'pages/golden-page.ts')],
+    outfile: join(dir, 'page.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    tsconfig: join(REPO, 'tsconfig.base.json'),
+    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+    external: ['node:*', 'webgpu', 'worker_threads', 'fs', 'path', 'os', 'crypto', 'util'],
+    logLevel: 'silent',
+  });
+  await writeFile(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>golden</title><script type="module" src="page.js"></script>');
+  await mkdir(join(dir, 'wasm'));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    await copyFile(join(REPO, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
+  }
+  site = await serveStatic(dir, '/golden/');
+  browser = await launchChromium();
+  cases = loadGoldens().map(caseOf);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+it('finds the golden vectors, sparse and dense, with gradients', () => {
+  expect(cases.length).toBeGreaterThanOrEqual(3);
+  expect(cases.some((c) => c.sparsity === 0)).toBe(true);
+  expect(cases.filter((c) => c.gradA).length).toBeGreaterThanOrEqual(2);
+});
+
+it.each(BACKENDS)('the golden vectors pass in Chromium on %s', async (backend) => {
+  const page = await browser.context.newPage();
+  const errors = collectErrors(page);
+  await page.goto(`${site.origin}/golden/`);
+  await page.waitForFunction(() => 'runGolden' in window);
+  const results = await page.evaluate(
+    ([b, c]) => {
+      const runGolden: (b: string, c: GoldenCase[]) => Promise<GoldenErrors[]> = Reflect.get(window, 'runGolden');
+      return runGolden(b, c);
+    },
+    [backend, cases] as const,
+  );
+  expect(results.map((r) => r.backend)).toEqual(cases.map(() => backend));
+  for (const [i, r] of results.entries()) {
+    expect({ name: r.name, kept: r.kept }).toEqual({ name: cases[i].name, kept: cases[i].kept });
+    expect(r.deltaW).toBeLessThan(1e-5);
+    expect(r.y).toBeLessThan(1e-4);
+    if (cases[i].gradA) {
+      expect(r.gradA).toBeLessThan(1e-4);
+      expect(r.gradB).toBeLessThan(1e-4);
+    }
+  }
+  expect(errors).toEqual([]);
+  await page.close();
+}, 120_000);
