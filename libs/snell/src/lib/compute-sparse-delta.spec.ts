@@ -3,7 +3,7 @@ import type { NamedTensor } from '@fedsnell/tensor-io';
 import { relError } from '../testing/golden';
 import { reference64 } from '../testing/reference64';
 import { resolveSnellConfig, type SnellConfig } from './config';
-import { computeSparseDelta } from './compute-sparse-delta';
+import { computeSparseDelta, merge64, merge64General } from './compute-sparse-delta';
 import { computeSparseDeltaTf } from './compute-sparse-delta-tf';
 import { initSnellFactors } from './init';
 import { createRng } from './rng';
@@ -26,6 +26,18 @@ describe('computeSparseDelta', () => {
     const res = computeSparseDelta(named([1, 1, 1], [0]), named([1, 2, 1], [1, -2]), cfg);
     expect(Array.from(res.delta)).toEqual([1, 2]);
     expect(res).toMatchObject({ tau: 0, kept: 2 });
+  });
+
+  it('merges rank/heads = 4 at p = 2 (the unrolled loop) bit for bit as the general loop', () => {
+    const cfg = resolveSnellConfig({ rank: 8, heads: 2, sparsity: 0.9 });
+    const { A, B } = initSnellFactors(24, 40, cfg, createRng(5));
+    B.data.forEach((v, i) => (B.data[i] = v + 0.01 * Math.sin(i)));
+
+    const fast = merge64(A, B, cfg);
+    const general = merge64General(A, B, cfg);
+
+    expect(fast.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(fast)).toEqual(Array.from(general));
   });
 
   const variants: [string, Partial<SnellConfig>][] = [
