@@ -1,4 +1,5 @@
 import { BackboneDownloadError, BackboneHashError, type Backbone, type BackboneCache, type BackboneRequest } from '@fedsnell/client';
+import { errorMessage } from '@fedsnell/util';
 
 /** The Cache Storage bucket that holds backbones, one entry per sha256. */
 export const BACKBONE_CACHE = 'fedsnell-backbones-v1';
@@ -55,7 +56,7 @@ async function download(request: BackboneRequest): Promise<Uint8Array> {
   try {
     res = await fetch(request.url, { headers: request.headers, signal: request.signal, cache: 'no-store' });
   } catch (error) {
-    throw new BackboneDownloadError(`cannot fetch ${request.url}: ${(error as Error).message}`);
+    throw new BackboneDownloadError(`cannot fetch ${request.url}: ${errorMessage(error)}`);
   }
   if (!res.ok || !res.body) throw new BackboneDownloadError(`${request.url} answered HTTP ${res.status}`);
   const bytes = new Uint8Array(request.bytes);
@@ -67,7 +68,7 @@ async function download(request: BackboneRequest): Promise<Uint8Array> {
     try {
       chunk = await reader.read();
     } catch (error) {
-      throw new BackboneDownloadError(`download of ${request.url} broke after ${received} bytes: ${(error as Error).message}`);
+      throw new BackboneDownloadError(`download of ${request.url} broke after ${received} bytes: ${errorMessage(error)}`);
     }
     if (chunk.done) break;
     if (received + chunk.value.byteLength > bytes.byteLength) {

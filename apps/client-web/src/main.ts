@@ -1,6 +1,7 @@
 import type { ClientEvent } from '@fedsnell/client';
 import type { PreprocessConfig } from '@fedsnell/data';
 import type { BackendPreference, FromWorker, PickedFile, ToWorker } from './messages';
+import { errorMessage } from '@fedsnell/util';
 
 /** Every worker message with the page time it arrived (ms since the page opened), for tests and support. */
 interface LogEntry {
@@ -126,7 +127,7 @@ async function pickWithFileSystemAccess(): Promise<void> {
     await walk(dir, '', files);
     setFiles(dir.name, files);
   } catch (error) {
-    if ((error as Error).name !== 'AbortError') $('error').textContent = `Cannot read that folder: ${(error as Error).message}`;
+    if ((error as Error).name !== 'AbortError') $('error').textContent = `Cannot read that folder: ${errorMessage(error)}`;
   }
 }
 

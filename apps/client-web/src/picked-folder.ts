@@ -3,6 +3,7 @@ import type { DatasetData } from '@fedsnell/client/training';
 import { decodeJpeg, rawImageDataset, type PreprocessConfig, type RawImage } from '@fedsnell/data';
 import { plainView } from './cache-storage-backbones';
 import type { PickedFile } from './messages';
+import { errorMessage } from '@fedsnell/util';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const IMAGE_NAME = /\.(png|jpe?g)$/i;
@@ -98,7 +99,7 @@ export async function openPickedFolder(folder: string, picked: readonly PickedFi
       kept.push({ file: f.file, path: f.path, image: keep ? image : null });
       labels.push(f.label);
     } catch (error) {
-      skipped.push({ name: f.path, reason: (error as Error).message });
+      skipped.push({ name: f.path, reason: errorMessage(error) });
     }
   }
   if (kept.length === 0) throw new DataError(`the picked folder ${folder} holds no usable .png/.jpg/.jpeg image in its class folders`);
@@ -108,7 +109,7 @@ export async function openPickedFolder(folder: string, picked: readonly PickedFi
     try {
       return await decodeImageFile(new Uint8Array(await entry.file.arrayBuffer()), entry.path);
     } catch (error) {
-      throw new DataError(`cannot read ${entry.path} any more: ${(error as Error).message}`);
+      throw new DataError(`cannot read ${entry.path} any more: ${errorMessage(error)}`);
     }
   };
   const dataset = rawImageDataset(listed.classes, Int32Array.from(labels), getImage, preprocess);

@@ -8,6 +8,7 @@ import { loadTfjsTask, type DatasetData } from '@fedsnell/client/training';
 import { cacheStorageBackbones } from './cache-storage-backbones';
 import type { BackendInfo, BackendPreference, FromWorker, StartMessage, ToWorker } from './messages';
 import { openPickedFolder, pickedFolderSource } from './picked-folder';
+import { errorMessage } from '@fedsnell/util';
 
 const post = (message: FromWorker, transfer: Transferable[] = []) => globalThis.postMessage(message, { transfer });
 
@@ -51,7 +52,7 @@ async function pickBackend(preference: BackendPreference, wasmThreads: boolean):
       const threads = got === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) : null;
       return { name: got, adapter, crossOriginIsolated: self.crossOriginIsolated, wasmThreads: threads, tried };
     } catch (error) {
-      tried.push({ name, reason: (error as Error).message });
+      tried.push({ name, reason: errorMessage(error) });
     }
   }
   throw new ClientError('OPTIONS', `no tfjs backend starts in this browser (${tried.map((t) => `${t.name}: ${t.reason}`).join('; ')})`);
@@ -111,7 +112,7 @@ async function start(message: StartMessage): Promise<void> {
     const result = await current.start();
     post({ type: 'stopped', reason: result.reason, fatal: false });
   } catch (error) {
-    post({ type: 'stopped', reason: (error as Error).message, fatal: true, ...(error instanceof ClientError ? { code: error.code } : {}) });
+    post({ type: 'stopped', reason: errorMessage(error), fatal: true, ...(error instanceof ClientError ? { code: error.code } : {}) });
   } finally {
     if (client === current) client = null;
   }
