@@ -1,7 +1,7 @@
 export type { TrainerConfig } from './lib/config';
 export { DEFAULT_TRAINER_CONFIG, resolveTrainerConfig } from './lib/config';
 export type { ScheduleConfig, ScheduleSettings } from './lib/schedule';
-export { learningRateAt, scheduleFor, totalStepsFor } from './lib/schedule';
+export { learningRateAt, scheduleFor, stepsPerEpochFor, totalStepsFor } from './lib/schedule';
 export type { AdamWConfig } from './lib/adamw';
 export { AdamW, DEFAULT_ADAMW } from './lib/adamw';
 export type { TrainProgress, TrainMetrics } from './lib/events';

@@ -24,15 +24,20 @@ export function learningRateAt(step: number, cfg: ScheduleConfig): number {
 /** The trainer settings a schedule depends on. */
 export type ScheduleSettings = Pick<TrainerConfig, 'epochs' | 'maxSteps' | 'batchSize' | 'lr' | 'warmupLr' | 'minLr' | 'warmupEpochs'>;
 
-/** Optimizer steps of a local run: ⌈dataSize / batchSize⌉ per epoch, capped by maxSteps when set. */
+/** Optimizer steps of one epoch: ⌈dataSize / batchSize⌉ (a short last batch is a step). */
+export function stepsPerEpochFor(cfg: Pick<TrainerConfig, 'batchSize'>, dataSize: number): number {
+  return Math.ceil(dataSize / cfg.batchSize);
+}
+
+/** Optimizer steps of a local run: stepsPerEpochFor × epochs, capped by maxSteps when set. */
 export function totalStepsFor(cfg: Pick<TrainerConfig, 'epochs' | 'maxSteps' | 'batchSize'>, dataSize: number): number {
-  const all = Math.ceil(dataSize / cfg.batchSize) * cfg.epochs;
+  const all = stepsPerEpochFor(cfg, dataSize) * cfg.epochs;
   return cfg.maxSteps > 0 ? Math.min(cfg.maxSteps, all) : all;
 }
 
 /** The schedule of a local run: steps from the data size and epochs (capped by maxSteps), warm-up in steps. */
 export function scheduleFor(cfg: ScheduleSettings, dataSize: number): ScheduleConfig {
-  const stepsPerEpoch = Math.ceil(dataSize / cfg.batchSize);
+  const stepsPerEpoch = stepsPerEpochFor(cfg, dataSize);
   return {
     lr: cfg.lr,
     warmupLr: cfg.warmupLr,

@@ -1,5 +1,6 @@
 import type { SnellConfig } from '@fedsnell/snell';
 import type { TrainerConfig } from './config';
+import { stepsPerEpochFor } from './schedule';
 
 /** Sparsity over a local run: dense (s = 0) warm-up steps, then a linear ramp to the adapter's target. */
 export interface SparsitySchedule {
@@ -17,7 +18,7 @@ export function sparsityScheduleFor(
   target: number,
   dataSize: number,
 ): SparsitySchedule {
-  const stepsPerEpoch = Math.ceil(dataSize / cfg.batchSize);
+  const stepsPerEpoch = stepsPerEpochFor(cfg, dataSize);
   return {
     target,
     denseSteps: Math.round(cfg.denseWarmupEpochs * stepsPerEpoch),
