@@ -105,7 +105,12 @@ export function createPages(logger: Logger, dir = process.env['FEDSNELL_PAGES_DI
       const name = PAGES[prefix];
       const problem = await ensureBuilt(name);
       if (problem) return sendHtml(res, 503, missingPage(prefix, name, problem));
-      const relative = decodeURIComponent(path.slice(prefix.length + 1)) || 'index.html';
+      let relative: string;
+      try {
+        relative = decodeURIComponent(path.slice(prefix.length + 1)) || 'index.html';
+      } catch {
+        return sendText(res, 400, `${path} is not a valid URL path`);
+      }
       const base = join(pagesDir, name);
       const file = normalize(join(base, relative));
       if (!file.startsWith(base + sep) || relative.includes('\0')) return sendText(res, 404, `no file ${path}`);
