@@ -92,8 +92,16 @@ async function buildApp(name, outDir) {
     .flatMap((o) => o.imports)
     .filter((i) => i.external)
     .map((i) => i.path);
-  fs.rmSync(final, { recursive: true, force: true });
-  fs.renameSync(temp, final);
+  // two builds at once (parallel test workers) may both get here: the last rename wins
+  for (let attempt = 0; ; attempt++) {
+    fs.rmSync(final, { recursive: true, force: true });
+    try {
+      fs.renameSync(temp, final);
+      break;
+    } catch (error) {
+      if (attempt >= 3 || (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST')) throw error;
+    }
+  }
   return { app: name, dir: path.relative(ROOT, final), sizes, externalImports: [...new Set(nodeImports)].sort() };
 }
 
