@@ -46,7 +46,9 @@ async function startChild(): Promise<Child> {
   const waiting: ((value: Record<string, unknown>) => void)[] = [];
   lines.on('line', (line) => waiting.shift()?.(JSON.parse(line) as Record<string, unknown>));
   const nextLine = () => new Promise<Record<string, unknown>>((resolve) => waiting.push(resolve));
-  const first = await nextLine();
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the coordinator process exited with code ${code} before it listened`))));
+  exited.catch(() => undefined);
+  const first = await Promise.race([nextLine(), exited]);
   return {
     url: String(first.url),
     taskId: String(first.taskId),

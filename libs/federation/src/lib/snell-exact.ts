@@ -104,18 +104,6 @@ async function sumAll(engine: SparseDeltaEngine, where: string, updates: readonl
   return engine.take(total);
 }
 
-/** ‖S(κ(A, B)) − T‖ / ‖T‖ of every module of `factors` against its target. */
-async function gapsOf(engine: SparseDeltaEngine, factors: ReadonlyMap<string, SnellModuleFactors>, targets: ReadonlyMap<string, ExactDelta>): Promise<Record<string, number>> {
-  const sparse = await engine.sparse(factors);
-  const gaps: Record<string, number> = {};
-  for (const [module, target] of targets) {
-    const s = sparse.get(module);
-    if (!s) throw new Error(`snell-exact.aggregate(): the aggregated state has no factors for module ${module}`);
-    gaps[module] = moduleGap(s.data, target.data);
-  }
-  return gaps;
-}
-
 /**
  * SNELL-exact aggregation (SNELL.md §5): averaging factors is not averaging sparse updates, so the
  * server computes each client's S(κ(A_k, B_k)), takes their example-weighted mean T exactly, and
@@ -180,6 +168,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
         return null;
       }
       const state: TensorMap = weightedSum(sharedNames(where, updates), updates, exampleWeights(where, updates));
+      const total = updates.reduce((sum, u) => sum + u.numExamples, 0);
       let targets: Map<string, ExactDelta> | null = null;
       if (s && s.round === ctx.round && sameKeys(s.keys, updates.map(keyOf))) {
         await s.pending;
@@ -188,7 +177,10 @@ export function snellExact(options: SnellExactOptions): Strategy {
       const streamed = targets !== null;
       targets ??= await sumAll(engine, where, updates);
       const starts = snellModules(where, state);
-      const averageGaps = await gapsOf(engine, starts, targets);
+      for (const module of targets.keys()) {
+        if (!starts.has(module)) throw new Error(`${where}: the aggregated state has no factors for module ${module}`);
+      }
+      const averageGaps = await engine.gaps(starts, total);
       const gaps: Record<string, number> = { ...averageGaps };
       let refitted = 0;
       if (refitSteps > 0) {
@@ -200,7 +192,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
           // Other work (sockets, timers) gets a turn between modules of a large model.
           await nextTask();
         }
-        const fitGaps = await gapsOf(engine, fits, targets);
+        const fitGaps = await engine.gaps(fits, total);
         for (const [module, fit] of fits) {
           if (fitGaps[module] < averageGaps[module]) {
             const [nameA, nameB] = factorNames(module);
@@ -211,6 +203,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
           }
         }
       }
+      await engine.clear();
       const values = Object.values(gaps);
       const averageValues = Object.values(averageGaps);
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

@@ -10,9 +10,12 @@ import type { SnellModuleFactors } from './snell-modules';
 export interface SparseDeltaEngine {
   /** Adds weight · S(κ(A_m, B_m)) of every module m to the running sums. */
   accumulate(modules: ReadonlyMap<string, SnellModuleFactors>, weight: number): Promise<void>;
-  /** S(κ(A_m, B_m)) of every module, leaving the sums alone. */
-  sparse(modules: ReadonlyMap<string, SnellModuleFactors>): Promise<Map<string, ExactDelta>>;
-  /** The running sums divided by `total` (float64, rounded to float32 once); the sums start again from zero. */
+  /**
+   * The aggregation gap ‖S(κ(A_m, B_m)) − T_m‖ / ‖T_m‖ of every module against T_m = sum_m / total
+   * (as `moduleGap` against `take`'s float32 mean), computed where the sums are.
+   */
+  gaps(modules: ReadonlyMap<string, SnellModuleFactors>, total: number): Promise<Record<string, number>>;
+  /** The running sums divided by `total` (float64, rounded to float32 once); the sums stay until `clear`. */
   take(total: number): Promise<Map<string, ExactDelta>>;
   /** Drops the running sums. */
   clear(): Promise<void>;
@@ -40,9 +43,13 @@ export function addSparseDelta(sums: Map<string, ModuleSum>, module: string, fac
   for (let i = 0; i < acc.length; i++) acc[i] += weight * delta[i];
 }
 
+function checkTotal(total: number): void {
+  if (!(total > 0) || !Number.isFinite(total)) throw new RangeError(`total passed to the sparse-delta engine must be a finite number > 0 but got ${total}`);
+}
+
 /** sum / total per module, rounded to float32 once. */
 export function meanOfSums(sums: ReadonlyMap<string, ModuleSum>, total: number): Map<string, ExactDelta> {
-  if (!(total > 0) || !Number.isFinite(total)) throw new RangeError(`total passed to take() must be a finite number > 0 but got ${total}`);
+  checkTotal(total);
   const out = new Map<string, ExactDelta>();
   for (const [module, { shape, acc }] of sums) {
     const data = new Float32Array(acc.length);
@@ -50,6 +57,32 @@ export function meanOfSums(sums: ReadonlyMap<string, ModuleSum>, total: number):
     out.set(module, { shape: [shape[0], shape[1]], data });
   }
   return out;
+}
+
+/**
+ * moduleGap(S(κ(A, B)), fround(sum / total)) of each module: the same number as against `take`'s
+ * float32 mean, without materialising it. Where the mean is all zeros the gap is ‖S‖.
+ */
+export function gapsAgainstSums(sums: ReadonlyMap<string, ModuleSum>, modules: Iterable<[string, SnellModuleFactors]>, total: number, cfg: SnellConfig): Record<string, number> {
+  checkTotal(total);
+  const gaps: Record<string, number> = {};
+  for (const [module, { A, B }] of modules) {
+    const entry = sums.get(module);
+    if (!entry) throw new Error(`sparse delta sums: no update had module ${module}`);
+    const { delta } = computeSparseDelta(A, B, cfg);
+    if (delta.length !== entry.acc.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${entry.acc.length}`);
+    const { acc } = entry;
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < acc.length; i++) {
+      const t = Math.fround(acc[i] / total);
+      const d = delta[i] - t;
+      diff += d * d;
+      norm += t * t;
+    }
+    gaps[module] = norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+  }
+  return gaps;
 }
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
@@ -74,22 +107,16 @@ export function inThreadSparseDeltas(cfg: SnellConfig): SparseDeltaEngine {
           await nextTask();
         }
       }),
-    sparse: (modules) =>
+    gaps: (modules, total) =>
       inOrder(async () => {
-        const out = new Map<string, ExactDelta>();
-        for (const [module, { A, B }] of modules) {
-          const { delta, shape } = computeSparseDelta(A, B, cfg);
-          out.set(module, { shape, data: delta });
+        const gaps: Record<string, number> = {};
+        for (const entry of modules) {
+          Object.assign(gaps, gapsAgainstSums(sums, [entry], total, cfg));
           await nextTask();
         }
-        return out;
+        return gaps;
       }),
-    take: (total) =>
-      inOrder(() => {
-        const out = meanOfSums(sums, total);
-        sums = new Map();
-        return out;
-      }),
+    take: (total) => inOrder(() => meanOfSums(sums, total)),
     clear: () =>
       inOrder(() => {
         sums = new Map();

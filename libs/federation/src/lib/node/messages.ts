@@ -16,11 +16,11 @@ export interface WireDelta {
 export type ToSparseWorker =
   | { type: 'init'; id: number; snell: SnellConfig }
   | { type: 'accumulate'; id: number; weight: number; modules: WireFactors[] }
-  | { type: 'sparse'; id: number; modules: WireFactors[] }
+  | { type: 'gaps'; id: number; total: number; modules: WireFactors[] }
   | { type: 'take'; id: number; total: number }
   | { type: 'clear'; id: number }
   | { type: 'close'; id: number };
 
 export type FromSparseWorker =
-  | { type: 'done'; id: number; deltas?: WireDelta[] }
+  | { type: 'done'; id: number; deltas?: WireDelta[]; gaps?: Record<string, number> }
   | { type: 'error'; id: number; message: string };

@@ -1,10 +1,10 @@
 // Entry of a sparse-delta worker thread (loaded through sparse-delta-worker.cjs, which registers tsx;
 // the packaged CLI bundles this file as dist/cli/sparse-delta-worker.cjs).
 import { parentPort } from 'node:worker_threads';
-import { computeSparseDelta, type SnellConfig } from '@fedsnell/snell';
+import type { SnellConfig } from '@fedsnell/snell';
 import { errorMessage } from '@fedsnell/util';
-import { addSparseDelta, meanOfSums, type ModuleSum } from '../sparse-deltas';
-import type { FromSparseWorker, ToSparseWorker, WireDelta } from './messages';
+import { addSparseDelta, gapsAgainstSums, meanOfSums, type ModuleSum } from '../sparse-deltas';
+import type { FromSparseWorker, ToSparseWorker, WireDelta, WireFactors } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('sparse-delta-worker-main.ts must run in a worker thread');
@@ -26,18 +26,10 @@ function handle(msg: ToSparseWorker): FromSparseWorker {
     case 'accumulate':
       for (const m of msg.modules) addSparseDelta(sums, m.module, m, msg.weight, cfg);
       return { type: 'done', id: msg.id };
-    case 'sparse':
-      return {
-        type: 'done',
-        id: msg.id,
-        deltas: msg.modules.map((m): WireDelta => {
-          const { delta, shape } = computeSparseDelta(m.A, m.B, cfg);
-          return { module: m.module, shape, data: delta };
-        }),
-      };
+    case 'gaps':
+      return { type: 'done', id: msg.id, gaps: gapsAgainstSums(sums, msg.modules.map((m): [string, WireFactors] => [m.module, m]), msg.total, cfg) };
     case 'take': {
       const deltas = [...meanOfSums(sums, msg.total)].map(([module, t]): WireDelta => ({ module, shape: t.shape, data: t.data }));
-      sums = new Map();
       return { type: 'done', id: msg.id, deltas };
     }
   }

@@ -1,5 +1,5 @@
 import { computeSparseDelta } from '@fedsnell/snell';
-import { exactSparseAverage } from '../aggregation-gap';
+import { exactSparseAverage, moduleGap } from '../aggregation-gap';
 import { context } from '../fixtures.testing';
 import { snellExact } from '../snell-exact';
 import { snellModules } from '../snell-modules';
@@ -32,11 +32,20 @@ describe('workerSparseDeltas', () => {
     await engine?.close();
   });
 
+  beforeEach(async () => {
+    await engine.clear();
+  });
+
+  const sumsOf = async (updates: readonly ClientUpdate[]) => {
+    for (const u of updates) await engine.accumulate(snellModules('test', u.state), u.numExamples);
+    return updates.reduce((a, u) => a + u.numExamples, 0);
+  };
+
   it('sums weighted sparse updates to the float64 reference mean, in module order', async () => {
     const updates = clients(4);
-    for (const u of updates) await engine.accumulate(snellModules('test', u.state), u.numExamples);
+    const total = await sumsOf(updates);
 
-    const mean = await engine.take(updates.reduce((a, u) => a + u.numExamples, 0));
+    const mean = await engine.take(total);
 
     const reference = exactSparseAverage(updates, SNELL);
     expect([...mean.keys()]).toEqual([...reference.keys()]);
@@ -46,12 +55,18 @@ describe('workerSparseDeltas', () => {
     }
   });
 
-  it('computes S(κ(A, B)) equal to computeSparseDelta', async () => {
-    const modules = snellModules('test', clients(1)[0].state);
+  it('measures gaps where the sums are: moduleGap of S(κ(A, B)) against the mean take returns', async () => {
+    const total = await sumsOf(clients(3));
+    const modules = snellModules('test', clients(4)[3].state);
 
-    const sparse = await engine.sparse(modules);
+    const gaps = await engine.gaps(modules, total);
+    const mean = await engine.take(total);
 
-    for (const [module, { A, B }] of modules) expect(sparse.get(module)?.data).toEqual(computeSparseDelta(A, B, SNELL).delta);
+    expect(Object.keys(gaps)).toEqual([...modules.keys()]);
+    for (const [module, { A, B }] of modules) {
+      expect(gaps[module]).toBe(moduleGap(computeSparseDelta(A, B, SNELL).delta, mean.get(module)?.data ?? new Float32Array()));
+      expect(gaps[module]).toBeGreaterThan(0);
+    }
   });
 
   it('serves snellExact: a streamed round equals the in-thread batch aggregation', async () => {
@@ -69,13 +84,14 @@ describe('workerSparseDeltas', () => {
 
   it('a worker error rejects the call with its message and leaves the engine usable', async () => {
     const [one] = clients(1);
+    const total = await sumsOf([one]);
     const bad = new Map(snellModules('test', one.state));
     const q = bad.get('blocks.0.attn.q');
     if (!q) throw new Error('fixture lacks blocks.0.attn.q');
     bad.set('blocks.0.attn.q', { A: { shape: [2, 5, 2], data: q.A.data }, B: q.B });
 
-    await expect(engine.sparse(bad)).rejects.toThrow(/A passed to computeSparseDelta\(\) must have shape/);
-    expect((await engine.sparse(snellModules('test', one.state))).size).toBe(3);
+    await expect(engine.gaps(bad, total)).rejects.toThrow(/A passed to computeSparseDelta\(\) must have shape/);
+    expect(await engine.gaps(snellModules('test', one.state), total)).toEqual({ 'blocks.0.attn.q': 0, 'blocks.1.mlp.fc1': 0, 'blocks.1.mlp.fc2': 0 });
   });
 
   it('refuses a worker count out of range', async () => {

@@ -19,8 +19,10 @@ const MAX_WORKERS = 64;
 
 type Outgoing = ToSparseWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
+type Done = Extract<FromSparseWorker, { type: 'done' }>;
+
 interface Pending {
-  resolve: (deltas: WireDelta[]) => void;
+  resolve: (reply: Done) => void;
   reject: (error: Error) => void;
 }
 
@@ -64,7 +66,7 @@ export async function workerSparseDeltas(cfg: SnellConfig, options: WorkerSparse
       pending[k].delete(msg.id);
       if (pending[k].size === 0) thread.unref();
       if (msg.type === 'error') p.reject(new Error(msg.message));
-      else p.resolve(msg.deltas ?? []);
+      else p.resolve(msg);
     });
     thread.on('error', (error) => fail(k, error.message));
     thread.on('exit', (code) => {
@@ -72,14 +74,14 @@ export async function workerSparseDeltas(cfg: SnellConfig, options: WorkerSparse
     });
   });
 
-  const send = (k: number, msg: Outgoing): Promise<WireDelta[]> =>
+  const send = (k: number, msg: Outgoing): Promise<Done> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       pending[k].set(id, { resolve, reject });
       threads[k].ref();
       threads[k].postMessage({ ...msg, id });
     });
-  const everyWorker = async (msg: Outgoing): Promise<WireDelta[]> => (await Promise.all(threads.map((_, k) => send(k, msg)))).flat();
+  const everyWorker = (msg: Outgoing): Promise<Done[]> => Promise.all(threads.map((_, k) => send(k, msg)));
   const ownerOf = (module: string, { A, B }: SnellModuleFactors): number => {
     let k = owner.get(module);
     if (k === undefined) {
@@ -117,15 +119,17 @@ export async function workerSparseDeltas(cfg: SnellConfig, options: WorkerSparse
       const parts = byWorker(modules);
       await Promise.all(parts.map((part, k) => (part.length ? send(k, { type: 'accumulate', weight, modules: part }) : null)));
     },
-    async sparse(modules) {
-      if (fallback) return fallback.sparse(modules);
+    async gaps(modules, total) {
+      if (fallback) return fallback.gaps(modules, total);
       const parts = byWorker(modules);
-      const deltas = (await Promise.all(parts.map((part, k) => (part.length ? send(k, { type: 'sparse', modules: part }) : [])))).flat();
-      return ordered(modules.keys(), deltas);
+      const replies = await Promise.all(parts.map((part, k) => (part.length ? send(k, { type: 'gaps', total, modules: part }) : null)));
+      const found: Record<string, number> = Object.assign({}, ...replies.map((r) => r?.gaps ?? {}));
+      // in the caller's module order
+      return Object.fromEntries([...modules.keys()].filter((m) => m in found).map((m) => [m, found[m]]));
     },
     async take(total) {
       if (fallback) return fallback.take(total);
-      return ordered(owner.keys(), await everyWorker({ type: 'take', total }));
+      return ordered(owner.keys(), (await everyWorker({ type: 'take', total })).flatMap((r) => r.deltas ?? []));
     },
     async clear() {
       if (fallback) return fallback.clear();
