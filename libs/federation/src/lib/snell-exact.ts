@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeSnellConfig, factorNames, SnellConfig, sparseDelta } from '@fedsnell/snell';
 import type { NamedTensor, TensorMap } from '@fedsnell/tensor-io';
 import { errorMessage } from '@fedsnell/util';
-import { ExactDelta, moduleGap } from './aggregation-gap';
+import type { ExactDelta } from './aggregation-gap';
 import { isPositiveFinite, requireOption } from './options';
 import { snellModules, type SnellModuleFactors } from './snell-modules';
 import { inThreadSparseDeltas, type SparseDeltaEngine } from './sparse-deltas';
