@@ -5,6 +5,7 @@ import { fedAvg } from './fedavg';
 import { context } from './fixtures.testing';
 import { withNormClipping } from './norm-clipping';
 import { snellExact } from './snell-exact';
+import { inThreadSparseDeltas, type SparseDeltaEngine } from './sparse-deltas';
 import { SNELL, snellClients } from './snell-testing';
 import type { ClientUpdate, Strategy } from './types';
 
@@ -112,5 +113,23 @@ describe('snellExact streaming (accept per update)', () => {
     expect(stream?.info?.['streamed']).toBe(1);
     expect(Number(stream?.info?.['clipped'])).toBeGreaterThan(0);
     for (const [module, target] of batch?.sparseDeltas ?? []) expectClose(stream?.sparseDeltas?.get(module)?.data, target.data);
+  });
+});
+
+describe('snellExact streaming on an engine that fails', () => {
+  beforeAll(async () => {
+    await useBackend('cpu');
+  });
+
+  it('a failed step while updates stream in (here the first clear) leaves the round to the batch path', async () => {
+    const clients = twoModuleClients(3);
+    const inner = inThreadSparseDeltas(SNELL);
+    let clears = 0;
+    const flaky: SparseDeltaEngine = { ...inner, clear: () => (clears++ === 0 ? Promise.reject(new Error('worker gone')) : inner.clear()) };
+
+    const result = await streamed(snellExact({ snell: SNELL, refitSteps: 0, sparseDeltas: flaky }), 1, clients);
+
+    expect(result?.info?.['streamed']).toBe(0);
+    for (const [module, target] of exactSparseAverage(clients, SNELL)) expectClose(result?.sparseDeltas?.get(module)?.data, target.data);
   });
 });

@@ -135,7 +135,11 @@ export function snellExact(options: SnellExactOptions): Strategy {
      */
     accept(ctx: AggregationContext, update: ClientUpdate): void {
       if (!stream || stream.round !== ctx.round) {
-        stream = { round: ctx.round, keys: [], modules: null, total: 0, pending: engine.clear(), broken: null };
+        const fresh: Stream = { round: ctx.round, keys: [], modules: null, total: 0, pending: Promise.resolve(), broken: null };
+        fresh.pending = engine.clear().catch((error: unknown) => {
+          fresh.broken ??= errorMessage(error);
+        });
+        stream = fresh;
       }
       const s = stream;
       s.keys.push(keyOf(update));

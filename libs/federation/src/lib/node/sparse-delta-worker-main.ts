@@ -33,6 +33,7 @@ function handle(msg: ToSparseWorker): FromSparseWorker {
       return { type: 'done', id: msg.id, deltas };
     }
   }
+  throw new Error(`the sparse-delta worker got an unknown message type ${JSON.stringify((msg as { type?: unknown }).type)}`);
 }
 
 port.on('message', (msg: ToSparseWorker) => {
