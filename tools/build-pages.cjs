@@ -48,6 +48,21 @@ function isBuilt(name, outDir = path.join(ROOT, 'dist/apps')) {
   return fs.existsSync(path.join(outDir, name, 'index.html'));
 }
 
+/**
+ * A project file `x.ts` with a sibling `x.browser.ts` is built from the sibling (as package.json's
+ * `browser` field does for packages): Node-only platform code stays out of the pages.
+ */
+const browserTwins = {
+  name: 'browser-twins',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(path.join(ROOT, 'libs')) && !args.importer.startsWith(path.join(ROOT, 'apps'))) return undefined;
+      const twin = path.resolve(args.resolveDir, `${args.path}.browser.ts`);
+      return fs.existsSync(twin) ? { path: twin } : undefined;
+    });
+  },
+};
+
 async function buildApp(name, outDir) {
   const app = APPS[name];
   if (!app) throw new Error(`app must be one of ${Object.keys(APPS).join(', ')} but got '${name}'`);
@@ -69,6 +84,7 @@ async function buildApp(name, outDir) {
     metafile: true,
     tsconfig: path.join(ROOT, 'tsconfig.base.json'),
     alias: { '@tensorflow/tfjs': path.join(ROOT, 'tools', 'tfjs-pages.mjs') },
+    plugins: [browserTwins],
     define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     // Node-only branches of universal libraries (required lazily behind an isNode check) never run here
     external: ['node:*', 'webgpu', 'worker_threads', 'fs', 'path', 'os', 'crypto', 'util'],

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendChoice, BackendName, isNode, navigatorGpu } from './env';
-import { installNodeWebGpu } from './node-webgpu';
+import { installNodeWebGpu, nodeWasmDir } from './node-platform';
 
 const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'cpu', 'webgl'];
 
@@ -14,11 +14,11 @@ export function parseBackendChoice(value: string): BackendChoice {
 
 let wasmPathsSet = false;
 function prepareWasm(): void {
-  if (wasmPathsSet || !isNode) return;
+  if (wasmPathsSet) return;
   // In Node the wasm backend loads its binaries from the package folder.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dir = require('node:path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-  setWasmPaths(`${dir}/dist/`);
+  const dir = nodeWasmDir();
+  if (dir === undefined) return;
+  setWasmPaths(dir);
   wasmPathsSet = true;
 }
 

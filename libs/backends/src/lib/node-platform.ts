@@ -1,3 +1,5 @@
+// Node-only platform pieces of the backend selection. Browser bundles take node-platform.browser.ts
+// instead (tools/build-pages.cjs resolves a `.browser.ts` twin first), so no Node code reaches a page.
 import { isNode } from './env';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -36,4 +38,12 @@ export function installNodeWebGpu(): boolean {
   }
   if (!g['navigator']) g['navigator'] = nav;
   return true;
+}
+
+/** The folder holding tfjs-backend-wasm's .wasm binaries in Node (the package's dist/), or undefined. */
+export function nodeWasmDir(): string | undefined {
+  if (!isNode) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const path = require('node:path') as typeof import('node:path');
+  return `${path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))}/dist/`;
 }
