@@ -1,4 +1,5 @@
-export type { ClientUpdate, AggregationContext, AggregationResult, Strategy } from './lib/types';
+export type { ClientUpdate, AggregationContext, AggregationResult, RoundConfig, RoundConfigContext, SamplingOptions, Strategy } from './lib/types';
+export { configureRound, sampleClients, sampleRound } from './lib/sampling';
 export { validateUpdate, UpdateValidationError } from './lib/validate-update';
 export type { UpdateErrorCode } from './lib/validate-update';
 export { fedAvg, fedProx } from './lib/fedavg';

@@ -17,6 +17,8 @@ export interface RoundOpening {
   /** numbers the round's generator gave before aggregation (sampling, seed); replay skips as many */
   draws: number;
   startedAt: number;
+  /** the strategy's per-round trainer settings (RoundStart.overrides), when it gave any */
+  overrides?: Record<string, number>;
 }
 
 export interface JournaledUpdate {
@@ -96,10 +98,13 @@ interface WireUpdate {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
+const isNumberRecord = (v: unknown): v is Record<string, number> => isRecord(v) && Object.values(v).every((n) => typeof n === 'number');
+
 function readOpening(v: Record<string, unknown>): RoundOpening | null {
-  const { round, taskId, selected, seed, draws, startedAt } = v;
+  const { round, taskId, selected, seed, draws, startedAt, overrides } = v;
   if (typeof round !== 'number' || typeof taskId !== 'string' || !isStrings(selected) || typeof seed !== 'number' || typeof draws !== 'number' || typeof startedAt !== 'number') return null;
-  return { round, taskId, selected, seed, draws, startedAt };
+  if (overrides !== undefined && !isNumberRecord(overrides)) return null;
+  return { round, taskId, selected, seed, draws, startedAt, ...(overrides ? { overrides } : {}) };
 }
 
 function readUpdate(v: Record<string, unknown>): (JournaledUpdate & { round: number }) | null {

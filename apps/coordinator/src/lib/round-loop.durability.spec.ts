@@ -24,6 +24,8 @@ describe('RoundLoop durability', () => {
   let stores: { checkpoints: CheckpointStore; history: HistoryStore; journal: UpdateJournal };
   /** `round:clientId` of every update the strategy's per-update step saw, per boot */
   let accepted: string[][];
+  /** the strategy's configure step, when a test gives one */
+  let configure: Strategy['configure'];
 
   /** A coordinator start on `dir`: recovery, then a loop (every test may start several in turn). */
   async function boot(): Promise<RoundLoop> {
@@ -34,7 +36,7 @@ describe('RoundLoop durability', () => {
     };
     const seen: string[] = [];
     accepted.push(seen);
-    const strategy: Strategy = { ...fedAvg(), accept: (ctx, update) => seen.push(`${ctx.round}:${update.clientId}`) };
+    const strategy: Strategy = { ...fedAvg(), accept: (ctx, update) => seen.push(`${ctx.round}:${update.clientId}`), ...(configure ? { configure } : {}) };
     const resume = await recoverState({ stateDir: dir, taskId: 'task-1', initialState: initialState(), strategy, ...stores, logger: silentLogger });
     const loop = new RoundLoop({
       taskId: 'task-1',
@@ -72,6 +74,7 @@ describe('RoundLoop durability', () => {
     ended = [];
     loops = [];
     accepted = [];
+    configure = undefined;
   });
 
   afterEach(async () => {
@@ -149,6 +152,23 @@ describe('RoundLoop durability', () => {
     expect([again.ids, again.start.round, again.start.seed === start.seed, resent.ok || resent.error.code, ack, end.updates, global]).toEqual([
       ['c-1', 'c-2'], 0, true, 'DUPLICATE', { ok: true }, 2, [2, 2],
     ]);
+  });
+
+  it("announces the strategy's clients and trainer settings, and a restart reopens the round with the journaled ones", async () => {
+    let calls = 0;
+    configure = (ctx) => ({ clients: [...ctx.candidates].slice(calls), overrides: { proximalMu: 0.01, lr: 0.5 ** (ctx.round + calls++) } });
+    const first = await boot();
+    const { ids, start } = await waitFor(() => announced[0]);
+    await first.close();
+    const second = await boot();
+    const again = await waitFor(() => announced[1]);
+    await second.close();
+    expect([ids, start.overrides, again.ids, again.start.overrides, calls]).toEqual([['c-1', 'c-2'], { proximalMu: 0.01, lr: 1 }, ['c-1', 'c-2'], { proximalMu: 0.01, lr: 1 }, 1]);
+  });
+
+  it('sends no overrides when the strategy has no configure step', async () => {
+    await boot();
+    expect((await waitFor(() => announced[0])).start.overrides).toBeUndefined();
   });
 
   it("gives the strategy's per-update step each stored update once: acknowledged, replayed at restart, never a refused one", async () => {

@@ -10,7 +10,7 @@ import {
   type Update,
   type WireDType,
 } from '@fedsnell/protocol';
-import type { AggregationResult, ClientUpdate, Strategy } from '@fedsnell/federation';
+import { configureRound, type AggregationResult, type ClientUpdate, type Strategy } from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { checkUpdateTensors } from './check-update';
 import type { CheckpointStore } from './checkpoints';
@@ -18,7 +18,6 @@ import { faultPoint } from './fault';
 import type { HistoryStore, RoundRecord } from './history';
 import type { JournaledUpdate, RoundOpening, UpdateJournal } from './journal';
 import type { Clock, Logger, RoundOptions } from './options';
-import { sampleClients } from './sampling';
 import type { EvaluateFn, MeasureGapsFn } from './options';
 import type { Resume } from './recovery';
 
@@ -109,8 +108,9 @@ function firstNonFinite(state: TensorMap): string | null {
 }
 
 /**
- * The one round loop: checkpoint, sample, announce, collect (every wait bounded by a deadline),
- * aggregate with the strategy, evaluate, checkpoint the result, report. Updates are checked
+ * The one round loop: checkpoint, configure (the strategy's clients and trainer settings), announce,
+ * collect (every wait bounded by a deadline), aggregate with the strategy, evaluate, checkpoint the
+ * result, report. Updates are checked
  * synchronously on arrival, so a reply is either recorded whole or refused with nothing changed.
  */
 export class RoundLoop {
@@ -460,8 +460,9 @@ export class RoundLoop {
   }
 
   /**
-   * The round's selection and seed: sampled and journaled before anything is announced, or read back
-   * from the journal of the round a restart interrupted (with the updates accepted before it).
+   * The round's selection, trainer overrides and seed: configured by the strategy and journaled before
+   * anything is announced, or read back from the journal of the round a restart interrupted (with the
+   * updates accepted before it).
    */
   private async beginRound(round: number, joined: string[]): Promise<{ opening: RoundOpening; replayed: JournaledUpdate[] }> {
     const replay = this.replay;
@@ -478,9 +479,9 @@ export class RoundLoop {
       draws++;
       return base();
     };
-    const selected = sampleClients(joined, rng, this.o.rounds);
+    const { clients: selected, overrides } = configureRound(this.o.strategy, { round, global: this.global, candidates: joined, sampling: this.o.rounds, rng });
     const seed = Math.floor(rng() * 0x100000000) >>> 0;
-    const opening: RoundOpening = { round, taskId: this.o.taskId, selected, seed, draws, startedAt: this.o.clock.now() };
+    const opening: RoundOpening = { round, taskId: this.o.taskId, selected, seed, draws, startedAt: this.o.clock.now(), ...(overrides ? { overrides } : {}) };
     await this.o.journal.begin(opening);
     faultPoint('round-open');
     return { opening, replayed: [] };
@@ -518,6 +519,7 @@ export class RoundLoop {
       deadline: clock.now() + rounds.roundTimeoutMs,
       seed: opening.seed,
       state: [...this.global].map(([name, t]) => encodeTensor(name, t.shape, t.data, 'f32')),
+      ...(opening.overrides ? { overrides: opening.overrides } : {}),
     };
     let close!: () => void;
     const closed = new Promise<void>((resolve) => (close = resolve));

@@ -70,7 +70,6 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
       ? await workerSparseDeltas(snell, { onFallback: (reason) => o.logger.warn('sparse-delta workers failed; SNELL-exact continues in the main thread', { reason }) })
       : undefined;
   const strategy = createStrategy(strategyConfig, { sparseDeltas });
-  const proximalMu = task.strategy.name === 'fedprox' ? task.strategy.proximalMu : 0;
   const taskId = task.taskId ?? `task-${folder.sha256.slice(0, 8)}-${task.seed}`;
   const { maxExamplesPerClient, ...rounds } = task.rounds;
 
@@ -83,7 +82,8 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     task: {
       taskId,
       snell: { ...snell, targets },
-      trainer: { ...task.trainer, schedule: 'cosine', seed: task.seed, proximalMu },
+      // per-round settings (FedProx's μ) come from the strategy's configure step in RoundStart.overrides
+      trainer: { ...task.trainer, schedule: 'cosine', seed: task.seed },
       data: { classes: evalData.classes, ...(maxExamplesPerClient !== undefined ? { maxExamples: maxExamplesPerClient } : {}) },
       updateDtype: task.updateDtype,
     },

@@ -1,5 +1,6 @@
 import { fedAvg, fedProx } from './fedavg';
-import { context, update, valuesOf } from './fixtures.testing';
+import { context, tensors, update, valuesOf } from './fixtures.testing';
+import { sampleRound } from './sampling';
 
 describe('fedAvg', () => {
   it('weights clients by example count (1 and 3 → .25/.75)', async () => {
@@ -66,10 +67,14 @@ describe('fedProx', () => {
     expect(valuesOf(result?.state, 'w')).toEqual([3]);
   });
 
-  it('carries proximalMu for the trainers', () => {
+  it('hands proximalMu to the trainers of every round it samples', () => {
     const strategy = fedProx({ proximalMu: 0.01 });
+    const ctx = { round: 3, global: tensors({ w: [0] }), candidates: ['c', 'a', 'b'], sampling: { fraction: 0.5, minClients: 1, maxClients: 10 } };
 
-    expect(strategy.proximalMu).toBe(0.01);
+    const config = strategy.configure?.({ ...ctx, rng: () => 0 });
+
+    expect(config).toEqual({ clients: sampleRound({ ...ctx, rng: () => 0 }).clients, overrides: { proximalMu: 0.01 } });
+    expect(config?.clients).toEqual(['a', 'b']);
     expect(strategy.summary()).toEqual({ name: 'fedprox', weighting: 'numExamples', proximalMu: 0.01 });
   });
 

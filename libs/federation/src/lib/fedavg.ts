@@ -1,6 +1,7 @@
 import { isPositiveFinite, requireOption } from './options';
+import { sampleRound } from './sampling';
 import { exampleWeights, sharedNames, weightedSum } from './tensor-ops';
-import type { AggregationContext, AggregationResult, ClientUpdate, Strategy } from './types';
+import type { AggregationContext, AggregationResult, ClientUpdate, RoundConfigContext, Strategy } from './types';
 
 /** Weighted average of every tensor, each client weighted by its example count (McMahan et al. 2017). */
 export function fedAvg(): Strategy {
@@ -24,15 +25,15 @@ export interface FedProxOptions {
 
 /**
  * FedProx (Li et al. 2020): its server step is FedAvg; the difference is the clients' proximal term,
- * so this strategy only carries `proximalMu` for the coordinator to hand to the trainers.
+ * so its configure step samples as the default does and hands every round `proximalMu` to the trainers.
  */
-export function fedProx(options: FedProxOptions): Strategy & { readonly proximalMu: number } {
+export function fedProx(options: FedProxOptions): Strategy {
   const { proximalMu } = options;
   requireOption(isPositiveFinite(proximalMu) || proximalMu === 0, 'fedProx()', 'proximalMu', 'be a finite number ≥ 0', proximalMu);
   const inner = fedAvg();
   return {
     name: 'fedprox',
-    proximalMu,
+    configure: (ctx: RoundConfigContext) => ({ ...sampleRound(ctx), overrides: { proximalMu } }),
     aggregate: (ctx, updates) => inner.aggregate(ctx, updates),
     summary: () => ({ name: 'fedprox', weighting: 'numExamples', proximalMu }),
   };

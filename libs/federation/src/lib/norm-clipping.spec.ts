@@ -1,6 +1,6 @@
-import { fedAvg } from './fedavg';
+import { fedAvg, fedProx } from './fedavg';
 import { fedAdam } from './fedopt';
-import { context, update, valuesOf } from './fixtures.testing';
+import { context, tensors, update, valuesOf } from './fixtures.testing';
 import { updateNorm, withNormClipping } from './norm-clipping';
 
 describe('updateNorm', () => {
@@ -62,6 +62,13 @@ describe('withNormClipping', () => {
     await strategy.aggregate(context({ w: [0] }), [update('a', 1, { w: [1] })]);
 
     expect(strategy.serializeState?.()).toMatchObject({ variant: 'fedadam', steps: 1 });
+  });
+
+  it("keeps the inner strategy's round configuration", () => {
+    const ctx = { round: 0, global: tensors({ w: [0] }), candidates: ['a', 'b'], sampling: { fraction: 1, minClients: 1, maxClients: 10 }, rng: () => 0 };
+
+    expect(withNormClipping(fedProx({ proximalMu: 0.5 }), { maxNorm: 1 }).configure?.(ctx)).toEqual({ clients: ['a', 'b'], overrides: { proximalMu: 0.5 } });
+    expect(withNormClipping(fedAvg(), { maxNorm: 1 }).configure).toBeUndefined();
   });
 
   it('has no state when the inner strategy has none', () => {

@@ -1,7 +1,7 @@
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { isPositiveFinite, requireOption } from './options';
 import { globalTensor } from './tensor-ops';
-import type { AggregationContext, AggregationResult, ClientUpdate, Strategy } from './types';
+import type { AggregationContext, AggregationResult, ClientUpdate, RoundConfigContext, Strategy } from './types';
 
 export interface NormClippingOptions {
   /** Bound on the L2 norm of a client's whole update `state − global` (all tensors together). */
@@ -81,6 +81,9 @@ export function withNormClipping(inner: Strategy, options: NormClippingOptions):
       else if (onExceed === 'clip') inner.accept?.(ctx, scaledToward(update, ctx.global, maxNorm / norm));
     };
   }
+  // the inner strategy still chooses the round's clients and settings
+  const configure = inner.configure;
+  if (configure) wrapped.configure = (ctx: RoundConfigContext) => configure.call(inner, ctx);
   // Delegated only when the inner strategy has state, so callers can still test for their presence.
   if (inner.serializeState) wrapped.serializeState = () => inner.serializeState?.();
   if (inner.restoreState) wrapped.restoreState = (state: unknown) => inner.restoreState?.(state);

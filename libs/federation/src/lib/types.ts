@@ -28,12 +28,47 @@ export interface AggregationResult {
   sparseDeltas?: Map<string, { shape: [number, number]; data: Float32Array }>;
 }
 
+/** How many clients a round asks for: ceil(fraction · candidates), clamped to [minClients, maxClients]. */
+export interface SamplingOptions {
+  fraction: number;
+  minClients: number;
+  maxClients: number;
+}
+
+export interface RoundConfigContext {
+  round: number;
+  /** The global state the round will start from. */
+  global: TensorMap;
+  /** Clients joined and ready now, the ones that may be asked. */
+  candidates: readonly string[];
+  /** The task's sampling settings (`rounds.fraction`, `minClients`, `maxClients`). */
+  sampling: SamplingOptions;
+  /** The round's seeded generator: the same one `accept` and `aggregate` get afterwards. */
+  rng: () => number;
+}
+
+/** One round as a strategy configures it: which clients train, and with which trainer settings. */
+export interface RoundConfig {
+  /** Ids among the candidates, each at most once. */
+  clients: string[];
+  /**
+   * Trainer settings for this round only, layered over the task's trainer config by the clients
+   * (RoundStart.overrides): e.g. `proximalMu`, `lr`, `epochs`.
+   */
+  overrides?: Record<string, number>;
+}
+
 /**
  * A strategy holds decisions only (no transport, no clock). `aggregate` resolving to null means
  * "keep the previous global"; strategies with memory (server optimizers) expose it for checkpoints.
  */
 export interface Strategy {
   name: string;
+  /**
+   * Optional configure step (Flower's `configure_train`): which clients a round asks, with which
+   * per-round trainer settings. Without it a round samples with `sampleRound` and sends no overrides.
+   */
+  configure?(ctx: RoundConfigContext): RoundConfig;
   /**
    * Optional per-update step: called once for every update the round accepts (also for updates
    * replayed from a journal after a restart), before `aggregate` gets them all. It lets a strategy
