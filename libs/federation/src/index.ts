@@ -1,7 +1,9 @@
 export type { ClientUpdate, AggregationContext, AggregationResult, RoundConfig, RoundConfigContext, SamplingOptions, Strategy } from './lib/types';
 export { configureRound, sampleClients, sampleRound } from './lib/sampling';
-export { validateUpdate, UpdateValidationError } from './lib/validate-update';
-export type { UpdateErrorCode } from './lib/validate-update';
+export { validateUpdate } from './lib/validate-update';
+export type { UpdateExpectations } from './lib/validate-update';
+export { reframeStaleUpdate } from './lib/stale-update';
+export type { StaleFrames } from './lib/stale-update';
 export { fedAvg, fedProx } from './lib/fedavg';
 export type { FedProxOptions } from './lib/fedavg';
 export { fedOpt, fedAdam, fedYogi, fedAdagrad } from './lib/fedopt';

@@ -10,9 +10,17 @@ import {
   type Update,
   type WireDType,
 } from '@fedsnell/protocol';
-import { configureRound, type AggregationResult, type ClientUpdate, type Strategy } from '@fedsnell/federation';
+import {
+  configureRound,
+  reframeStaleUpdate,
+  validateUpdate,
+  type AggregationResult,
+  type ClientUpdate,
+  type Strategy,
+  type UpdateExpectations,
+} from '@fedsnell/federation';
 import type { TensorMap } from '@fedsnell/tensor-io';
-import { checkUpdateTensors } from './check-update';
+import { errorMessage } from '@fedsnell/util';
 import type { CheckpointStore } from './checkpoints';
 import { faultPoint } from './fault';
 import type { HistoryStore, RoundRecord } from './history';
@@ -62,10 +70,6 @@ export interface RoundLoopOptions {
   maxExamples?: number;
 }
 
-interface NamedTensorLike {
-  data: Float32Array;
-}
-
 interface OpenRound {
   start: RoundStart;
   selected: Set<string>;
@@ -101,7 +105,7 @@ interface Closing {
 /** `name[index]=value` of the first NaN or ±Infinity in `state`, or null. */
 function firstNonFinite(state: TensorMap): string | null {
   for (const [name, t] of state) {
-    const data = (t as NamedTensorLike).data;
+    const data = t.data;
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return `${name}[${i}]=${data[i]}`;
   }
   return null;
@@ -244,17 +248,22 @@ export class RoundLoop {
     if (open.accepted.has(clientId) || open.failed.has(clientId)) {
       return refuse(ErrorCode.DUPLICATE, `client ${clientId} already ${open.failed.has(clientId) ? 'reported a failure' : 'sent its update'} for round ${update.round}`);
     }
-    const checked = checkUpdateTensors(update, {
+    const checked = validateUpdate(update, this.expectations(clientId, this.global));
+    if (!checked.ok) return refuse(checked.error.code, checked.error.message);
+    return this.accept(open, clientId, checked.value, false);
+  }
+
+  /** What an update from `clientId` is checked against when its round started from `global`. */
+  private expectations(clientId: string, global: TensorMap): UpdateExpectations {
+    return {
       clientId,
-      global: this.global,
+      global,
       dtype: this.o.dtype,
       limits: this.o.limits,
       maxUpdateNorm: this.o.rounds.maxUpdateNorm,
       maxRelativeUpdateNorm: this.o.rounds.maxRelativeUpdateNorm,
       maxExamples: this.o.maxExamples,
-    });
-    if (!checked.ok) return refuse(checked.error.code, checked.error.message);
-    return this.accept(open, clientId, checked.value, false);
+    };
   }
 
   /**
@@ -274,7 +283,7 @@ export class RoundLoop {
     } catch (error) {
       slots.delete(clientId);
       open.rejected++;
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      const reason = (error as NodeJS.ErrnoException).code ?? errorMessage(error);
       this.o.logger.error('could not journal an update; refused', { round, clientId, reason });
       return { ok: false, error: { code: ErrorCode.INTERNAL, message: `the coordinator could not store the update for round ${round} (${reason}); send it again` } };
     } finally {
@@ -300,7 +309,7 @@ export class RoundLoop {
     try {
       this.o.strategy.accept({ round, global: this.global, rng: this.rngOf(round) }, update);
     } catch (error) {
-      this.o.logger.warn('the strategy could not take an update as it arrived; it is aggregated at close', { round, clientId: update.clientId, reason: (error as Error).message });
+      this.o.logger.warn('the strategy could not take an update as it arrived; it is aggregated at close', { round, clientId: update.clientId, reason: errorMessage(error) });
     }
   }
 
@@ -378,24 +387,11 @@ export class RoundLoop {
     if (past.delivered.has(clientId) || open.stale.has(clientId)) {
       return refuse(ErrorCode.DUPLICATE, `client ${clientId} already sent its update for round ${update.round}`);
     }
-    const checked = checkUpdateTensors(update, {
-      clientId,
-      global: past.start,
-      dtype: this.o.dtype,
-      limits: this.o.limits,
-      maxUpdateNorm: this.o.rounds.maxUpdateNorm,
-      maxRelativeUpdateNorm: this.o.rounds.maxRelativeUpdateNorm,
-      maxExamples: this.o.maxExamples,
-    });
+    const checked = validateUpdate(update, this.expectations(clientId, past.start));
     if (!checked.ok) return refuse(checked.error.code, checked.error.message);
-    const moved: TensorMap = new Map();
-    for (const [name, t] of checked.value.state) {
-      const before = (past.start.get(name) as NamedTensorLike).data;
-      const now = (this.global.get(name) as NamedTensorLike).data;
-      moved.set(name, { shape: [...t.shape], data: t.data.map((v, i) => now[i] + (v - before[i])) });
-    }
+    const moved = reframeStaleUpdate(checked.value, { startedFrom: past.start, current: this.global }, { discount: policy.discount, staleness });
     past.delivered.add(clientId);
-    const ack = await this.accept(open, clientId, { ...checked.value, state: moved, numExamples: checked.value.numExamples * policy.discount ** staleness }, true);
+    const ack = await this.accept(open, clientId, moved, true);
     if (!ack.ok) past.delivered.delete(clientId);
     return ack;
   }
@@ -443,7 +439,7 @@ export class RoundLoop {
     this.roundRngs.clear();
     this.o.logger.error('writing the state folder failed; paused, retrying (POST /api/start retries now)', {
       round: this.closing?.record.round ?? this.round,
-      reason: (error as Error).message,
+      reason: errorMessage(error),
       retryInMs: retryMs,
     });
     if (this.state !== 'paused') return;
@@ -591,14 +587,14 @@ export class RoundLoop {
         }
       } catch (error) {
         status = 'failed';
-        reason = `aggregation failed: ${(error as Error).message}`;
-        logger.error('aggregation failed; previous global state kept', { round, reason: (error as Error).message });
+        reason = `aggregation failed: ${errorMessage(error)}`;
+        logger.error('aggregation failed; previous global state kept', { round, reason: errorMessage(error) });
       }
       if (status === 'aggregated') {
         try {
           metrics = await this.o.evaluate(this.global, sparseDeltas);
         } catch (error) {
-          logger.error('evaluation failed', { round, reason: (error as Error).message });
+          logger.error('evaluation failed', { round, reason: errorMessage(error) });
         }
       }
     }
