@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import {
@@ -24,7 +24,6 @@ import {
   type Ack,
   type Chunk,
   type JoinAck,
-  type Progress,
   type ProtocolError,
   type ProtocolLimits,
   type RoundStart,
@@ -32,19 +31,19 @@ import {
   type TaskFinished,
 } from '@fedsnell/protocol';
 import { adapterMetadata } from './adapter-metadata';
-import { isAdminPath, serveAdmin, type AdminApi } from './admin-http';
+import type { AdminApi } from './admin-http';
 import { loadBackbone } from './backbone';
 import { defineMetrics } from './coordinator-metrics';
 import { guard } from './guard';
 import type { ClientSocket, CoordinatorServer } from './socket-types';
-import { bearerToken, tokenMatches } from './auth';
+import { ClientRegistry, type ClientRecord } from './client-registry';
+import { createHttpRouter } from './http-router';
 import { IdentityRegistry, type Principal } from './identity';
 import { peerLogger, safeText } from './logger';
-import { backbonePaths, serveBackbone } from './backbone-http';
+import { backbonePaths } from './backbone-http';
 import { CheckpointStore } from './checkpoints';
 import { HistoryStore } from './history';
 import { UpdateJournal } from './journal';
-import { requestUrl, sendError } from './http-util';
 import { Metrics } from './metrics';
 import { createMonitor, monitorSnellConfig } from './monitor';
 import { createPages } from './pages-http';
@@ -80,24 +79,7 @@ function payloadBytes(data: unknown): number {
 export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
 const JOINED_ROOM = 'joined';
 
-export interface ClientRecord {
-  clientId: string;
-  connected: boolean;
-  joined: boolean;
-  platform: string | null;
-  backend: string | null;
-  joinedAt: number | null;
-  lastSeenAt: number;
-  accepted: number;
-  rejected: number;
-  /** rounds it reported it could not train (round:failed) */
-  failedRounds: number;
-  lastProgress: Progress | null;
-  /** backbone verified and data present for the current task (ready event or join field) */
-  ready: boolean;
-  /** usable local examples it reported when it became ready */
-  examples: number | null;
-}
+export type { ClientRecord } from './client-registry';
 
 export interface CoordinatorStatus {
   state: LoopState;
@@ -161,14 +143,13 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const checkedTask = parseTask(task);
   if (!checkedTask.ok) throw new Error(`task passed to createCoordinator() is invalid: ${checkedTask.error.message}`);
   const metrics = defineMetrics();
-  const clients = new Map<string, ClientRecord>();
-  const sockets = new Map<string, ClientSocket>();
+  const clients = new ClientRegistry<ClientSocket>({
+    maxConnectionsPerToken: options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN,
+    maxDepartedClients: options.maxDepartedClients ?? 1000,
+  });
   const startedAt = clock.now();
   const identities = new IdentityRegistry({ sharedTokens: options.tokens.client, clientTokens: options.clientTokens, stateDir: options.stateDir });
   await identities.load();
-  const maxConnectionsPerToken = options.maxConnectionsPerToken ?? DEFAULT_MAX_CONNECTIONS_PER_TOKEN;
-  const maxDepartedClients = options.maxDepartedClients ?? 1000;
-  const connectionsOf = new Map<Principal, number>();
   const principalOfSocket = new WeakMap<ClientSocket, Principal>();
   const chunkBudget = new ByteBudget(limits.maxBufferedBytes);
   let finishedSummary: TaskFinished | null = null;
@@ -191,13 +172,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     logger,
   });
 
-  const http = createServer((req, res) => {
-    handleHttp(req, res).catch((error: Error) => {
-      logger.error('http handler failed', { path: req.url ?? '', reason: error.message });
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
-      else res.destroy();
-    });
-  });
+  const http = createServer((req, res) => handleHttp(req, res));
   const io: CoordinatorServer = new Server(http, {
     parser: createParser({ maxPacketBytes: limits.maxPacketBytes, onMalformed: () => metrics.inc('malformed_packets_total') }),
     transports: ['websocket'],
@@ -234,12 +209,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     resume,
     maxExamples: task.data.maxExamples,
     transport: {
-      joinedClients: () => [...clients.values()].filter((c) => c.joined && c.connected && c.ready).map((c) => c.clientId),
-      isConnected: (id) => clients.get(id)?.connected === true,
+      joinedClients: () => clients.sampleable(),
+      isConnected: (id) => clients.isConnected(id),
       announce: (ids, start) => {
         metrics.set('round', start.round);
         for (const id of ids) {
-          const socket = sockets.get(id);
+          const socket = clients.connectionOf(id);
           if (socket) sendRoundStart(socket, start);
         }
       },
@@ -274,7 +249,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     state: () => ({ state: loop.loopState, phase: loop.phase, round: loop.currentRound }),
     history: () => history.list(),
     openRecord: () => loop.openRecord(),
-    clients: () => clients.values(),
+    clients: () => clients.all(),
     globalState: () => loop.globalState,
   });
   const pages = createPages(logger);
@@ -294,14 +269,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     if (!auth.ok) return refuse(auth.error);
     const identity = identities.authenticate(auth.value.token, auth.value.clientId, clock.now());
     if (!identity.ok) return refuse(identity.error);
-    const held = connectionsOf.get(identity.principal) ?? 0;
-    // a reconnect of a connected id replaces its older connection, so it does not count twice
-    const replacing = sockets.has(identity.clientId) ? 1 : 0;
-    if (held - replacing >= maxConnectionsPerToken) {
+    const admitted = clients.admit(identity.principal, identity.clientId);
+    if (!admitted.ok) {
       identities.release(identity.clientId);
-      return refuse({ code: ErrorCode.TOO_MANY_CONNECTIONS, message: `this token already holds ${held} connections, at most ${maxConnectionsPerToken} allowed` });
+      return refuse({ code: ErrorCode.TOO_MANY_CONNECTIONS, message: `this token already holds ${admitted.held} connections, at most ${admitted.max} allowed` });
     }
-    connectionsOf.set(identity.principal, held + 1);
     principalOfSocket.set(socket, identity.principal);
     socket.data.clientId = identity.clientId;
     socket.data.joined = false;
@@ -334,15 +306,11 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     const principal = principalOfSocket.get(socket) ?? '';
     // everything this peer can make the coordinator log is rate-limited, escaped and cut
     const log: Logger = peerLogger(logger, () => clock.now(), { clientId });
-    const previous = sockets.get(clientId);
-    if (previous && previous.id !== socket.id) {
+    const { record, replaced } = clients.connected(clientId, socket, clock.now());
+    if (replaced) {
       log.warn('client id reconnected; dropping the older connection', { clientId });
-      previous.disconnect(true);
+      replaced.disconnect(true);
     }
-    sockets.set(clientId, socket);
-    const record = clients.get(clientId) ?? newRecord(clientId);
-    Object.assign(record, { connected: true, joined: false, ready: false, lastSeenAt: clock.now() });
-    clients.set(clientId, record);
     updateClientGauges();
     const assembler = new ChunkAssembler({
       maxTotalBytes: limits.maxUpdateBytes,
@@ -411,32 +379,13 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     });
     socket.on('disconnect', (reason) => {
       assembler.dispose();
-      const held = (connectionsOf.get(principal) ?? 1) - 1;
-      if (held > 0) connectionsOf.set(principal, held);
-      else connectionsOf.delete(principal);
-      if (sockets.get(clientId) === socket) {
-        sockets.delete(clientId);
-        record.connected = false;
-        record.joined = false;
-        record.ready = false;
+      if (clients.disconnected(record, principal, socket, clock.now())) {
         if (record.joinedAt === null) identities.release(clientId);
         loop.clientLeft(clientId);
       }
-      record.lastSeenAt = clock.now();
-      forgetDeparted();
       updateClientGauges();
       log.info('client disconnected', { clientId, reason });
     });
-  }
-
-  /** Records of departed clients: never-joined ones go at once, the rest beyond maxDepartedClients oldest first. */
-  function forgetDeparted(): void {
-    const departed = [...clients.values()].filter((c) => !c.connected);
-    for (const c of departed) if (c.joinedAt === null && c.accepted === 0 && c.rejected === 0) clients.delete(c.clientId);
-    const kept = departed.filter((c) => clients.has(c.clientId));
-    if (kept.length <= maxDepartedClients) return;
-    kept.sort((a, b) => a.lastSeenAt - b.lastSeenAt);
-    for (const c of kept.slice(0, kept.length - maxDepartedClients)) clients.delete(c.clientId);
   }
 
   /** The client is ready for the current task: it may be sampled from now on. */
@@ -550,20 +499,19 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   }
 
   function updateClientGauges(): void {
-    const all = [...clients.values()];
-    metrics.set('clients_connected', all.filter((c) => c.connected).length);
-    metrics.set('clients_joined', all.filter((c) => c.joined).length);
+    const counts = clients.counts();
+    metrics.set('clients_connected', counts.connected);
+    metrics.set('clients_joined', counts.joined);
   }
 
   function status(): CoordinatorStatus {
-    const all = [...clients.values()];
     return {
       state: loop.loopState,
       taskId: task.taskId,
       round: loop.currentRound,
       phase: loop.phase,
       protocolVersion: PROTOCOL_VERSION,
-      clients: { connected: all.filter((c) => c.connected).length, joined: all.filter((c) => c.joined).length },
+      clients: clients.counts(),
       roundsCompleted: history.list().length,
       startedAt,
       uptimeSeconds: Math.round((clock.now() - startedAt) / 1000),
@@ -581,11 +529,12 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     return status();
   }
 
+
   const admin: AdminApi = {
     adminToken: options.tokens.admin,
     status,
     rounds: () => ({ rounds: [...history.list(), ...(loop.openRecord() ? [loop.openRecord()] : [])] }),
-    clients: () => ({ clients: [...clients.values()] }),
+    clients: () => ({ clients: clients.all() }),
     start,
     pause,
     adapter: async (round) => {
@@ -601,22 +550,15 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     onAuthFailure: () => metrics.inc('auth_failures_total'),
   };
 
-  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = requestUrl(req).pathname;
-    if (path.startsWith('/backbone/')) {
-      if (options.protectBackbone) {
-        const token = bearerToken(req.headers.authorization);
-        if (token === null || !tokenMatches(token, options.tokens.client)) {
-          metrics.inc('auth_failures_total');
-          return sendHttpError(res, 401, 'UNAUTHORIZED', 'backbone files need Authorization: Bearer <client token>');
-        }
-      }
-      return serveBackbone(backbone, path, req, res, (bytes) => metrics.inc('bytes_sent_total', { channel: 'backbone' }, bytes));
-    }
-    if (isAdminPath(path)) return serveAdmin(admin, req, res);
-    if (pages.matches(path)) return pages.serve(req, res);
-    sendHttpError(res, 404, 'NOT_FOUND', `no route ${path}`);
-  }
+  const handleHttp = createHttpRouter({
+    backbone,
+    backboneTokens: options.protectBackbone ? options.tokens.client : null,
+    admin,
+    pages,
+    logger,
+    onAuthFailure: () => metrics.inc('auth_failures_total'),
+    onBackboneBytes: (bytes) => metrics.inc('bytes_sent_total', { channel: 'backbone' }, bytes),
+  });
 
   return {
     port,
@@ -638,28 +580,6 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await identities.flush();
     },
-  };
-}
-
-function sendHttpError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
-  sendError(res, status, code, message, status === 401 ? { 'WWW-Authenticate': 'Bearer' } : {});
-}
-
-function newRecord(clientId: string): ClientRecord {
-  return {
-    clientId,
-    connected: true,
-    joined: false,
-    platform: null,
-    backend: null,
-    joinedAt: null,
-    lastSeenAt: 0,
-    accepted: 0,
-    rejected: 0,
-    failedRounds: 0,
-    lastProgress: null,
-    ready: false,
-    examples: null,
   };
 }
 
