@@ -114,7 +114,8 @@ export class ClientRegistry<Connection extends { readonly id: string }> {
   }
 }
 
-function newRecord(clientId: string): ClientRecord {
+/** A fresh record of a client that just connected. */
+export function newRecord(clientId: string): ClientRecord {
   return {
     clientId,
     connected: true,

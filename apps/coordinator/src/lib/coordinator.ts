@@ -3,29 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import {
   ByteBudget,
-  ChunkAssembler,
-  CLIENT_EVENTS,
   createParser,
-  decodePayload,
   encodePayload,
   ErrorCode,
   parseAuth,
-  parseChunk,
-  parseJoin,
-  parseProgress,
-  parseReady,
-  parseRoundFailed,
   parseTask,
-  parseUpdate,
   PROTOCOL_VERSION,
-  protocolErrorSchema,
   resolveLimits,
   splitTransfer,
-  type Ack,
   type Chunk,
-  type JoinAck,
   type ProtocolError,
-  type ProtocolLimits,
   type RoundStart,
   type Task,
   type TaskFinished,
@@ -36,10 +23,11 @@ import { loadBackbone } from './backbone';
 import { defineMetrics } from './coordinator-metrics';
 import { guard } from './guard';
 import type { ClientSocket, CoordinatorServer } from './socket-types';
-import { ClientRegistry, type ClientRecord } from './client-registry';
+import { ClientRegistry } from './client-registry';
+import { ClientSession, type SessionContext } from './client-session';
 import { createHttpRouter } from './http-router';
 import { IdentityRegistry, type Principal } from './identity';
-import { peerLogger, safeText } from './logger';
+import { peerLogger } from './logger';
 import { backbonePaths } from './backbone-http';
 import { CheckpointStore } from './checkpoints';
 import { HistoryStore } from './history';
@@ -76,7 +64,7 @@ function payloadBytes(data: unknown): number {
   return 0;
 }
 
-export const SUPPORTED_VERSIONS: readonly number[] = [PROTOCOL_VERSION];
+export { SUPPORTED_VERSIONS } from './client-session';
 const JOINED_ROOM = 'joined';
 
 export type { ClientRecord } from './client-registry';
@@ -253,6 +241,18 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     globalState: () => loop.globalState,
   });
   const pages = createPages(logger);
+  const sessionContext: SessionContext = {
+    task,
+    limits,
+    loop,
+    confirmIdentity: (id) => identities.confirm(id),
+    monitor,
+    metrics,
+    clock,
+    chunkBudget,
+    finished: () => finishedSummary,
+    onClientsChanged: () => updateClientGauges(),
+  };
 
   const handshakeLog = peerLogger(logger, () => clock.now());
   io.use((socket, next) => {
@@ -312,73 +312,33 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       replaced.disconnect(true);
     }
     updateClientGauges();
-    const assembler = new ChunkAssembler({
-      maxTotalBytes: limits.maxUpdateBytes,
-      maxChunkBytes: limits.chunkBytes,
-      maxConcurrentTransfers: limits.maxConcurrentTransfers,
-      timeoutMs: limits.chunkTimeoutMs,
-      maxBufferedBytes: limits.maxConnectionBufferBytes,
-      budget: chunkBudget,
-      onTimeout: (_id, error) => emitError(socket, error),
-    });
+    const session = new ClientSession(sessionContext, record, {
+      joined: ({ protocolVersion, platform, backend }) => {
+        Object.assign(socket.data, { joined: true, protocolVersion, platform, backend });
+        void socket.join(JOINED_ROOM);
+      },
+      disconnectSoon: () => clock.setTimeout(() => socket.disconnect(true), 0),
+      sendRoundStart: (start) => sendRoundStart(socket, start),
+      sendFinished: (summary) => socket.emit('task:finished', summary),
+      sendError: (error) => emitError(socket, error),
+    }, log);
 
-    guard(socket, 'join', (request, ack) => ack(handleJoin(socket, record, request, log)));
-    guard(socket, 'update', async (payload, ack) => ack(await handleUpdate(record, payload, log)));
-    guard(socket, 'ready', (payload, ack) => ack(handleReady(record, payload, log)));
-    guard(socket, 'round:failed', (payload, ack) => {
-      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'round:failed before a successful join' }, log));
-      const failed = parseRoundFailed(payload);
-      if (!failed.ok) return ack(reject(record, failed.error, log));
-      const answer = loop.fail(record.clientId, failed.value);
-      if (!answer.ok) return ack(reject(record, answer.error, log));
-      record.failedRounds++;
-      record.lastSeenAt = clock.now();
-      metrics.inc('round_failures_total', { reason: failed.value.reason });
-      log.warn('client cannot train this round', { clientId, round: failed.value.round, reason: failed.value.reason, message: failed.value.message });
-      ack(answer);
-    });
-    guard(socket, 'chunk', async (payload, ack) => {
-      if (!record.joined) return ack(reject(record, { code: ErrorCode.NOT_JOINED, message: 'chunk before a successful join' }, log));
-      const chunk = parseChunk(payload);
-      if (!chunk.ok) return ack(reject(record, chunk.error, log));
-      if (chunk.value.event !== 'update') {
-        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunk.event must be 'update' from a client but got ${JSON.stringify(chunk.value.event)}` }, log));
-      }
-      const result = await assembler.add(chunk.value);
-      if (!result.ok) return ack(reject(record, result.error, log));
-      if (!result.done) return ack({ ok: true });
-      let payloadValue: unknown;
-      try {
-        payloadValue = decodePayload(result.bytes);
-      } catch (error) {
-        return ack(reject(record, { code: ErrorCode.MALFORMED, message: `chunked update must be one msgpack value but decoding failed: ${(error as Error).message}` }, log));
-      }
-      ack(await handleUpdate(record, payloadValue, log));
-    });
-    guard(socket, 'progress', (payload) => {
-      const progress = parseProgress(payload);
-      if (!progress.ok) return emitError(socket, progress.error);
-      record.lastProgress = progress.value;
-      record.lastSeenAt = clock.now();
-    });
-    guard(socket, 'malformed', (report) => {
-      const parsed = protocolErrorSchema.safeParse(report);
-      // a peer may send this event itself: what it says is cut, escaped and rate-limited before logging
-      const error = parsed.success ? { code: parsed.data.code, message: safeText(parsed.data.message) } : { code: ErrorCode.MALFORMED, message: 'malformed packet' };
-      log.warn('malformed packet', { clientId, code: error.code, reason: error.message });
-      emitError(socket, error);
-    });
+    guard(socket, 'join', (request, ack) => ack(session.join(request)));
+    guard(socket, 'update', async (payload, ack) => ack(await session.update(payload)));
+    guard(socket, 'ready', (payload, ack) => ack(session.ready(payload)));
+    guard(socket, 'round:failed', (payload, ack) => ack(session.roundFailed(payload)));
+    guard(socket, 'chunk', async (payload, ack) => ack(await session.chunk(payload)));
+    guard(socket, 'progress', (payload) => session.progress(payload));
+    guard(socket, 'malformed', (report) => session.malformed(report));
     socket.onAny((event: unknown, ...args: unknown[]) => {
-      if ((CLIENT_EVENTS as readonly unknown[]).includes(event)) return;
-      const error = { code: ErrorCode.UNKNOWN_EVENT, message: `event ${JSON.stringify(String(event)).slice(0, 80)} is not part of protocol version ${PROTOCOL_VERSION}` };
-      metrics.inc('unknown_events_total');
-      log.warn('unknown event', { clientId, event: String(event).slice(0, 80) });
+      const error = session.unknownEvent(event);
+      if (!error) return;
       const ack = args[args.length - 1];
       if (typeof ack === 'function') ack({ ok: false, error });
       emitError(socket, error);
     });
     socket.on('disconnect', (reason) => {
-      assembler.dispose();
+      session.dispose();
       if (clients.disconnected(record, principal, socket, clock.now())) {
         if (record.joinedAt === null) identities.release(clientId);
         loop.clientLeft(clientId);
@@ -386,94 +346,6 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       updateClientGauges();
       log.info('client disconnected', { clientId, reason });
     });
-  }
-
-  /** The client is ready for the current task: it may be sampled from now on. */
-  function handleReady(record: ClientRecord, payload: unknown, log: Logger): Ack {
-    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'ready before a successful join' }, log);
-    const ready = parseReady(payload);
-    if (!ready.ok) return reject(record, ready.error, log);
-    const problem = readyProblem(ready.value.taskId, ready.value.backbone);
-    if (problem) return reject(record, problem, log);
-    const wasReady = record.ready;
-    Object.assign(record, { ready: true, examples: ready.value.examples, lastSeenAt: clock.now() });
-    if (!wasReady) log.info('client ready', { clientId: record.clientId, examples: ready.value.examples });
-    loop.wake();
-    return { ok: true };
-  }
-
-  function readyProblem(taskId: string, sha256: string): ProtocolError | null {
-    if (taskId !== task.taskId) return { code: ErrorCode.WRONG_TASK, message: `ready.taskId must be the current task ${task.taskId} but got ${taskId}` };
-    if (sha256 !== task.backbone.sha256) return { code: ErrorCode.WRONG_TASK, message: `ready.backbone must be the task's backbone ${task.backbone.sha256} but got ${sha256}` };
-    return null;
-  }
-
-  function handleJoin(socket: ClientSocket, record: ClientRecord, payload: unknown, log: Logger): JoinAck {
-    const join = parseJoin(payload);
-    if (!join.ok) {
-      reject(record, join.error, log);
-      return { ok: false, error: join.error };
-    }
-    if (!SUPPORTED_VERSIONS.includes(join.value.protocolVersion)) {
-      const error = { code: ErrorCode.PROTOCOL_VERSION, message: `join.protocolVersion must be one of ${SUPPORTED_VERSIONS.join(', ')} but got ${join.value.protocolVersion}` };
-      reject(record, error, log);
-      // after the ack is flushed: a client that cannot speak our version has nothing more to say
-      clock.setTimeout(() => socket.disconnect(true), 0);
-      return { ok: false, error, supportedVersions: [...SUPPORTED_VERSIONS] };
-    }
-    const now = clock.now();
-    Object.assign(record, {
-      joined: true,
-      platform: join.value.capabilities.platform,
-      backend: join.value.capabilities.backend,
-      joinedAt: record.joinedAt ?? now,
-      lastSeenAt: now,
-    });
-    socket.data.joined = true;
-    socket.data.protocolVersion = join.value.protocolVersion;
-    socket.data.platform = join.value.capabilities.platform;
-    socket.data.backend = join.value.capabilities.backend;
-    void socket.join(JOINED_ROOM);
-    identities.confirm(record.clientId);
-    const ready = join.value.ready;
-    if (ready && !readyProblem(ready.taskId, ready.backbone)) Object.assign(record, { ready: true, examples: ready.examples });
-    updateClientGauges();
-    log.info('client joined', { clientId: record.clientId, platform: record.platform, backend: record.backend, resume: join.value.resume?.lastRound ?? null, ready: record.ready });
-    const pending = loop.pendingStartFor(record.clientId);
-    if (pending) clock.setTimeout(() => sendRoundStart(socket, pending), 0);
-    const summary = finishedSummary;
-    if (summary) clock.setTimeout(() => socket.emit('task:finished', summary), 0);
-    loop.wake();
-    return {
-      ok: true,
-      protocolVersion: join.value.protocolVersion,
-      clientId: record.clientId,
-      task,
-      limits: wireLimits(limits),
-      currentRound: loop.currentRound,
-    };
-  }
-
-  async function handleUpdate(record: ClientRecord, payload: unknown, log: Logger): Promise<Ack> {
-    record.lastSeenAt = clock.now();
-    if (!record.joined) return reject(record, { code: ErrorCode.NOT_JOINED, message: 'update before a successful join' }, log);
-    const update = parseUpdate(payload);
-    if (!update.ok) return reject(record, update.error, log);
-    const ack = await loop.submit(record.clientId, update.value);
-    if (!ack.ok) return reject(record, ack.error, log);
-    record.accepted++;
-    monitor.outcome(record.clientId, update.value.round);
-    metrics.inc('updates_accepted_total');
-    log.info('update accepted', { clientId: record.clientId, round: update.value.round, numExamples: update.value.numExamples });
-    return ack;
-  }
-
-  function reject(record: ClientRecord, error: ProtocolError, log: Logger): Ack {
-    record.rejected++;
-    monitor.outcome(record.clientId, loop.currentRound, error);
-    metrics.inc('updates_rejected_total', { code: error.code });
-    log.warn('client message refused', { clientId: record.clientId, code: error.code, reason: error.message });
-    return { ok: false, error };
   }
 
   function emitError(socket: ClientSocket, error: ProtocolError): void {
@@ -583,7 +455,3 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   };
 }
 
-function wireLimits(limits: ProtocolLimits) {
-  const { maxMessageBytes, chunkBytes, maxUpdateBytes, maxTensors, chunkTimeoutMs } = limits;
-  return { maxMessageBytes, chunkBytes, maxUpdateBytes, maxTensors, chunkTimeoutMs };
-}
