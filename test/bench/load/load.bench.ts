@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { io, type Socket } from 'socket.io-client';
-import { createParser, encodePayload, encodeTensor, resolveLimits, splitTransfer, type Ack, type Chunk, type RoundStart, type WireTensor } from '@fedsnell/protocol';
+import { createParser, encodePayload, encodeTensor, newTransferId, resolveLimits, splitTransfer, type Ack, type Chunk, type RoundStart, type WireTensor } from '@fedsnell/protocol';
 import { TEST_BACKBONE_SHAPE, VIT_B_SHAPE, vitBState } from '../lib/vit-b-update';
 
 const args = process.argv.slice(2);
@@ -73,6 +73,8 @@ interface RoundTiming {
   end: number;
   accepted: number;
   refused: number;
+  /** chunked updates the server asked to send again later (TOO_MANY_TRANSFERS) */
+  busyRetries: number;
 }
 
 async function main(): Promise<void> {
@@ -99,32 +101,46 @@ async function main(): Promise<void> {
   const timings = new Map<number, RoundTiming>();
   const timing = (round: number): RoundTiming => {
     let t = timings.get(round);
-    if (!t) timings.set(round, (t = { firstStart: Infinity, lastStart: 0, lastAck: 0, end: 0, accepted: 0, refused: 0 }));
+    if (!t) timings.set(round, (t = { firstStart: Infinity, lastStart: 0, lastAck: 0, end: 0, accepted: 0, refused: 0, busyRetries: 0 }));
     return t;
   };
   let downBytes = 0;
   let upBytes = 0;
   let finished = 0;
   let failure: string | null = null;
+  /** refusals and errors by code or message, counted (the run goes on until its rounds end or time is up) */
+  const problems: Record<string, number> = {};
+  const problem = (what: string) => {
+    problems[what] = (problems[what] ?? 0) + 1;
+    failure ??= what;
+  };
   let currentRound = 0;
   const sockets: Socket[] = [];
 
   const reply = async (s: Socket, round: number) => {
     const p = await payloadFor(round);
     let ack: Ack;
+    const t = timing(round);
     if (p.chunks) {
-      ack = { ok: false, error: { code: 'TRANSFER', message: 'no chunk sent' } } as Ack;
-      for (const chunk of p.chunks) {
-        ack = (await s.timeout(600_000).emitWithAck('chunk', chunk)) as Ack;
-        if (!ack.ok) break;
+      // the server refuses a transfer while it holds its most chunked bytes (TOO_MANY_TRANSFERS):
+      // retry later as a new transfer, as PROTOCOL.md §7 says, after a random pause
+      for (let attempt = 0; ; attempt++) {
+        const transferId = newTransferId();
+        ack = { ok: false, error: { code: 'TRANSFER', message: 'no chunk sent' } } as Ack;
+        for (const chunk of p.chunks) {
+          ack = (await s.timeout(600_000).emitWithAck('chunk', { ...chunk, transferId })) as Ack;
+          if (!ack.ok) break;
+        }
+        if (ack.ok || ack.error.code !== 'TOO_MANY_TRANSFERS' || performance.now() > deadline) break;
+        t.busyRetries++;
+        await new Promise((resolve) => setTimeout(resolve, 500 + Math.random() * 1500 * Math.min(attempt + 1, 8)));
       }
     } else ack = (await s.timeout(600_000).emitWithAck('update', p.update)) as Ack;
-    const t = timing(round);
     upBytes += p.bytes;
     if (ack.ok) t.accepted++;
     else {
       t.refused++;
-      failure ??= `update refused: ${ack.error.code} ${ack.error.message}`;
+      problem(`update refused: ${ack.error.code}`);
     }
     t.lastAck = performance.now();
   };
@@ -145,7 +161,7 @@ async function main(): Promise<void> {
         s.on('round:start', (start: RoundStart) => {
           downBytes += start.state.reduce((a, t) => a + t.data.byteLength, 0);
           began(start.round);
-          void reply(s, start.round).catch((e: Error) => (failure ??= e.message));
+          void reply(s, start.round).catch((e: Error) => problem(e.message));
         });
         // a large round:start arrives chunked: each chunk is acked; the last one starts the reply
         s.on('chunk', (chunk: Chunk, ack?: (a: Ack) => void) => {
@@ -153,7 +169,7 @@ async function main(): Promise<void> {
           ack?.({ ok: true });
           if (chunk.index === chunk.total - 1) {
             began(currentRound);
-            void reply(s, currentRound).catch((e: Error) => (failure ??= e.message));
+            void reply(s, currentRound).catch((e: Error) => problem(e.message));
           }
         });
         s.on('round:end', (end: { round: number }) => {
@@ -162,6 +178,9 @@ async function main(): Promise<void> {
           currentRound = Math.max(currentRound, end.round + 1);
         });
         s.on('task:finished', () => finished++);
+        s.on('disconnect', (reason) => {
+          if (reason !== 'io client disconnect') problem(`disconnected: ${reason}`);
+        });
         await new Promise<void>((resolve, reject) => {
           s.once('connect', () => resolve());
           s.once('connect_error', (e) => reject(e));
@@ -174,7 +193,7 @@ async function main(): Promise<void> {
   const joinMs = performance.now() - joinStarted;
   log(`${CLIENTS} joined in ${Math.round(joinMs)} ms; rounds…`);
   let reported = 0;
-  while (finished < CLIENTS && !failure && performance.now() < deadline) {
+  while (finished < CLIENTS && performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const done = [...timings.values()].filter((t) => t.end).length;
     if (done !== reported) log(`  rounds ended: ${(reported = done)}/${ROUNDS}`);
@@ -186,6 +205,7 @@ async function main(): Promise<void> {
     round,
     accepted: t.accepted,
     refused: t.refused,
+    busyRetries: t.busyRetries,
     announceMs: Math.round(t.lastStart - t.firstStart),
     collectMs: Math.round(t.lastAck - t.firstStart),
     closeMs: t.end ? Math.round(t.end - t.lastAck) : null,
@@ -204,7 +224,8 @@ async function main(): Promise<void> {
       roundsAsked: ROUNDS,
       roundsEnded: ended.length,
       finished: finished === CLIENTS,
-      failure,
+      firstProblem: failure,
+      problems,
       updateBytes: payloads.get(0)?.bytes,
       joinMs: Math.round(joinMs),
       coordinator: stats,
