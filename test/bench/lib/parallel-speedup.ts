@@ -1,7 +1,7 @@
 import { encode } from 'jpeg-js';
 import { createRng, resolveSnellConfig } from '@fedsnell/snell';
 import { decodeJpeg, preprocessImage } from '@fedsnell/data';
-import { ParallelGradientEngine } from '@fedsnell/train';
+import { ParallelGradientEngine } from '@fedsnell/train/node';
 import { createTrainables, VisionTransformer } from '@fedsnell/vit';
 import { configJson, randomBackbone, randomBatch, type BenchModelSpec } from './random-backbone';
 import { median, round3 } from './step';
