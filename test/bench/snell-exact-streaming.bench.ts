@@ -58,6 +58,8 @@ async function streamedRound(workers: SparseDeltaEngine, clients: number, refitS
   const updates: ClientUpdate[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   const t0 = performance.now();
   for (let k = 0; k < clients; k++) {
     const u = update(k);
@@ -74,7 +76,9 @@ async function streamedRound(workers: SparseDeltaEngine, clients: number, refitS
   const t1 = performance.now();
   const result = await strategy.aggregate(ctx, updates);
   const closeMs = performance.now() - t1;
+  clearInterval(sampler);
   return {
+    peakRssMb: mb(peakRss),
     clients,
     refitSteps,
     acceptAllMs: Math.round(acceptedMs),
@@ -93,15 +97,9 @@ async function streamedRound(workers: SparseDeltaEngine, clients: number, refitS
 async function main() {
   await useBackend('wasm');
   const started = performance.now();
-  log(`before: the batch path (every S(κ(A_k, B_k)) at close, this thread) over ${BEFORE_CLIENTS} clients…`);
-  const beforeUpdates = Array.from({ length: BEFORE_CLIENTS }, (_, k) => update(k));
-  let t0 = performance.now();
-  exactSparseAverage(beforeUpdates, snell);
-  const beforePerClientMs = (performance.now() - t0) / BEFORE_CLIENTS;
-  beforeUpdates.length = 0;
-
   const workers = await workerSparseDeltas(snell, { workers: WORKERS });
   try {
+    let t0 = performance.now();
     log(`streamed: ${CLIENTS} clients accepted one by one, ${WORKERS} workers, close without re-fit…`);
     const stream = await streamedRound(workers, CLIENTS, 0);
     const rssAfterStream = peakRssMb();
@@ -109,6 +107,13 @@ async function main() {
     t0 = performance.now();
     const refit = REFIT_STEPS > 0 ? await streamedRound(workers, REFIT_CLIENTS, REFIT_STEPS) : null;
     const refitRoundMs = performance.now() - t0;
+    log(`before: the batch path (every S(κ(A_k, B_k)) at close, this thread) over ${BEFORE_CLIENTS} clients…`);
+    const beforeUpdates = Array.from({ length: BEFORE_CLIENTS }, (_, k) => update(k));
+    t0 = performance.now();
+    exactSparseAverage(beforeUpdates, snell);
+    const beforePerClientMs = (performance.now() - t0) / BEFORE_CLIENTS;
+    beforeUpdates.length = 0;
+
     process.stdout.write(
       `${JSON.stringify({
         bench: 'snell-exact-streaming',
@@ -128,7 +133,12 @@ async function main() {
           note: 'close = normalisation + gaps (as in after.closeMs, independent of the client count) + re-fit; the re-fit is per module on tfjs, also independent of the client count',
           roundMs: Math.round(refitRoundMs),
         },
-        peakRssMb: { afterStreamedRound: rssAfterStream, end: peakRssMb(), note: `includes the ${CLIENTS} held updates (${mb(CLIENTS * 4 * 1335562)} MB of float32, as the coordinator holds them) and the workers' float64 sums` },
+        peakRssMb: {
+          streamedRound: stream.peakRssMb,
+          process: rssAfterStream,
+          end: peakRssMb(),
+          note: `streamedRound: RSS sampled every 50 ms during the streamed round (its ${CLIENTS} held updates, ${mb(CLIENTS * 4 * 1335562)} MB of float32, as the coordinator holds them, and the workers' float64 sums); end includes the batch path measured last`,
+        },
         wallS: Math.round((performance.now() - started) / 1000),
       })}\n`,
     );
