@@ -128,6 +128,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`aggregation bench failed: ${(err as Error).stack}\n`);
+  process.stderr.write(`aggregation bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import { errorMessage } from '@fedsnell/util';
 // Browser numbers: SNELL training step time in headless Chromium on WebGPU (SwiftShader here), wasm
 // with and without threads, beside Node's wasm on the same config; the WebGPU adapter Chromium
 // reports; gzip sizes of the two pages. Prints one JSON object on stdout, progress on stderr.
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
           ]);
           rows[`browser-${v.name}`] = answer;
         } catch (error) {
-          rows[`browser-${v.name}`] = { error: (error as Error).message.split('\n')[0] };
+          rows[`browser-${v.name}`] = { error: errorMessage(error).split('\n')[0] };
         } finally {
           await page.close().catch(() => undefined);
         }

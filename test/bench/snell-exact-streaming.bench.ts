@@ -148,6 +148,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`snell-exact streaming bench failed: ${(err as Error).stack}\n`);
+  process.stderr.write(`snell-exact streaming bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

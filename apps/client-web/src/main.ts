@@ -127,7 +127,7 @@ async function pickWithFileSystemAccess(): Promise<void> {
     await walk(dir, '', files);
     setFiles(dir.name, files);
   } catch (error) {
-    if ((error as Error).name !== 'AbortError') $('error').textContent = `Cannot read that folder: ${errorMessage(error)}`;
+    if (!(error instanceof Error && error.name === 'AbortError')) $('error').textContent = `Cannot read that folder: ${errorMessage(error)}`;
   }
 }
 

@@ -55,7 +55,7 @@ export function openEventStream(url: string, token: string, handlers: StreamHand
         if (error instanceof UnauthorizedError) return handlers.onUnauthorized(error.message);
         const retryMs = Math.min(10_000, 500 * 2 ** failures);
         failures++;
-        handlers.onDown((error as Error).message, retryMs);
+        handlers.onDown(error instanceof Error ? error.message : String(error), retryMs);
         await new Promise((r) => setTimeout(r, retryMs));
       }
     }

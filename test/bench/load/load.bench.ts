@@ -240,6 +240,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`load bench failed: ${(err as Error).stack}\n`);
+  process.stderr.write(`load bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -108,7 +108,7 @@ function networkReason(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused';
   if (cause?.code === 'ENOTFOUND') return 'host not found';
-  if ((error as Error).name === 'TimeoutError') return 'timed out';
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
   return typeof cause?.message === 'string' ? cause.message : errorMessage(error);
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '@fedsnell/util';
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -74,7 +75,7 @@ export function createPages(logger: Logger, dir = process.env['FEDSNELL_PAGES_DI
           if (Array.isArray(built) && built.length) logger.info('page built', { page: name, ms: Date.now() - started });
           return null;
         } catch (error) {
-          const reason = (error as Error).message.split('\n')[0];
+          const reason = errorMessage(error).split('\n')[0];
           logger.error('page build failed', { page: name, reason });
           builds.delete(name);
           return reason;
