@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, open, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { faultPoint } from './fault';
 import type { Logger } from './options';
 import { errorMessage } from '@fedsnell/util';
@@ -23,33 +23,9 @@ export interface StateWriter {
 /** Temp files end in `.tmp` and start with a dot; a crash between write and rename leaves one behind. */
 export const isTempFile = (name: string) => name.startsWith('.') && name.endsWith('.tmp');
 
-async function syncFolder(folder: string): Promise<void> {
-  // persists a rename or a new file's entry; some platforms cannot fsync a folder, which is not fatal
-  const handle = await open(folder, 'r').catch(() => undefined);
-  if (!handle) return;
-  await handle.sync().catch(() => undefined);
-  await handle.close();
-}
-
 export const nodeStateWriter: StateWriter = {
   async writeAtomic(path, bytes, fault) {
-    const folder = dirname(path);
-    const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx');
-    try {
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      if (fault) faultPoint(`${fault}-temp`);
-      await rename(temp, path);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await syncFolder(folder);
+    await writeFileAtomic(path, bytes, fault ? { beforeRename: () => faultPoint(`${fault}-temp`) } : {});
     if (fault) faultPoint(`${fault}-rename`);
   },
   async append(path, bytes) {

@@ -27,11 +27,17 @@ export async function readSafetensorsFile(path: string): Promise<ParsedSafetenso
   }
 }
 
+/** Points inside an atomic write where a caller may act (a crash test kills the process there). */
+export interface AtomicWriteHooks {
+  /** after the temp file is written and synced, before it replaces `path` */
+  beforeRename?: () => void;
+}
+
 /**
  * Writes `bytes` so that readers see either the old file or the whole new one, never a torn one:
  * temp file in the same folder (same filesystem, so rename is atomic), fsync, rename, fsync folder.
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
   const folder = dirname(path);
   const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(temp, 'wx');
@@ -42,6 +48,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
     } finally {
       await handle.close();
     }
+    hooks.beforeRename?.();
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
