@@ -7,8 +7,11 @@ interface PageBuild {
   dir: string;
   externalImports: string[];
 }
+// the page builder is a plain script outside every project; load it by path, as the coordinator does
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { buildPages } = require('../../../tools/build-pages.cjs') as { buildPages(names?: string[], outDir?: string): Promise<PageBuild[]> };
+const { buildPages } = require(join(__dirname, '../../..', 'tools', 'build-pages.cjs')) as {
+  buildPages(names?: string[], outDir?: string): Promise<PageBuild[]>;
+};
 
 /**
  * The pages must not carry Node-only code of ours. Third-party glue (tfjs-backend-wasm's emscripten
