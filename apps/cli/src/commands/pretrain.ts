@@ -17,11 +17,10 @@ import {
   type TrainOptions,
   type TrainProgress,
 } from '@fedsnell/train';
-import { resolveWorkers, train } from '@fedsnell/train/node';
+import { train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
-import { selectBackend } from '../lib/load';
+import { selectTrainingCompute } from '../lib/load';
 import { progressBar } from '../lib/progress';
-import { errorMessage } from '@fedsnell/util';
 
 interface PretrainOpts {
   out: string;
@@ -175,16 +174,7 @@ async function runPretrain(opts: PretrainOpts): Promise<void> {
   if (opts.dtype !== 'auto' && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new CliError(`--dtype must be auto, f32 or f16 but got '${opts.dtype}'`);
   if (opts.embedDim % opts.heads !== 0) throw new CliError(`--heads (${opts.heads}) must divide --embed-dim (${opts.embedDim})`);
   if (SIDE % opts.patch !== 0) throw new CliError(`--patch must divide ${SIDE} (1, 2, 4, 7, 14 or 28) but got ${opts.patch}`);
-  let workers: number;
-  try {
-    workers = resolveWorkers(opts.workers, '--workers');
-  } catch (error) {
-    throw new CliError(errorMessage(error));
-  }
-  const backend = await selectBackend(opts.backend);
-  if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
-    throw new CliError(`--workers ${workers} runs wasm or cpu in worker threads; choose --backend wasm or cpu (got ${backend})`);
-  }
+  const { workers, backend } = await selectTrainingCompute(opts.workers, opts.backend);
 
   const stats = trainingStats();
   const configJson = pretrainConfigJson(opts, stats);

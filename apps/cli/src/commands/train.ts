@@ -4,9 +4,9 @@ import { adaptedModules, DEFAULT_SNELL_CONFIG, encodeAdapter, resolveSnellConfig
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
 import { DEFAULT_TRAINER_CONFIG, evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
-import { resolveWorkers, train } from '@fedsnell/train/node';
+import { train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
-import { loadBackbone, openData, selectBackend } from '../lib/load';
+import { loadBackbone, openData, selectTrainingCompute } from '../lib/load';
 import { progressBar } from '../lib/progress';
 import { errorMessage } from '@fedsnell/util';
 
@@ -121,16 +121,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     denseWarmupEpochs: opts.denseWarmupEpochs,
     sparsityRampEpochs: opts.sparsityRampEpochs,
   });
-  let workers: number;
-  try {
-    workers = resolveWorkers(opts.workers, '--workers');
-  } catch (err) {
-    throw new CliError(errorMessage(err));
-  }
-  const backend = await selectBackend(opts.backend);
-  if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
-    throw new CliError(`--workers ${workers} runs wasm or cpu in worker threads; choose --backend wasm or cpu (got ${backend})`);
-  }
+  const { workers, backend } = await selectTrainingCompute(opts.workers, opts.backend);
   const { model, folder } = await loadBackbone(opts.backbone);
   try {
     const data = await openData(opts.data, folder.config);

@@ -7,10 +7,29 @@ import { join } from 'node:path';
 import { openImageFolder, type ImageFolderDataset } from '@fedsnell/data/node';
 import { ImageFolderError, preprocessFromPretrained, type PreprocessConfig } from '@fedsnell/data';
 import { CliError } from './run';
+import { resolveWorkers } from '@fedsnell/train/node';
 import { errorMessage } from '@fedsnell/util';
 
 export async function selectBackend(choice: string | undefined): Promise<BackendName> {
   return useBackend(parseBackendChoice(choice ?? 'auto'));
+}
+
+/**
+ * `--workers` and `--backend` of a training command: worker threads each run their own wasm or cpu
+ * backend, so more than one worker with any other backend is refused in one line.
+ */
+export async function selectTrainingCompute(workersFlag: string, backendFlag: string | undefined): Promise<{ workers: number; backend: BackendName }> {
+  let workers: number;
+  try {
+    workers = resolveWorkers(workersFlag, '--workers');
+  } catch (error) {
+    throw new CliError(errorMessage(error));
+  }
+  const backend = await selectBackend(backendFlag);
+  if (workers > 1 && backend !== 'wasm' && backend !== 'cpu') {
+    throw new CliError(`--workers ${workers} runs wasm or cpu in worker threads; choose --backend wasm or cpu (got ${backend})`);
+  }
+  return { workers, backend };
 }
 
 /** Loads a timm-layout backbone folder given with `flag`; a transformers checkpoint gets a message saying what to use instead. */
