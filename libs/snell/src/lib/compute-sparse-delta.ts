@@ -47,10 +47,12 @@ function mergeL2Width4(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float6
   const b = Float64Array.from(B.data);
   const W = new Float64Array(inF * outF);
   const coeffs = headCoefficients(cfg);
-  for (let h = 0; h < cfg.heads; h++) {
-    const c = coeffs[h];
-    const bh = h * outF * 4;
-    for (let i = 0; i < inF; i++) {
+  // Rows outside, heads inside: each row of W stays in cache while every head adds to it, in the
+  // same order per entry as heads outside (so the sums are the same bits).
+  for (let i = 0; i < inF; i++) {
+    for (let h = 0; h < cfg.heads; h++) {
+      const c = coeffs[h];
+      const bh = h * outF * 4;
       const ai = (h * inF + i) * 4;
       const [a0, a1, a2, a3] = [a[ai], a[ai + 1], a[ai + 2], a[ai + 3]];
       const row = i * outF;

@@ -101,6 +101,29 @@ describe('absQuantile64', () => {
     expect(absQuantile64(v, 0.5)).toBe(1 + 1e-12 + 0.5 * (1 + 2e-12 - (1 + 1e-12)));
   });
 
+  it('interpolates between order statistics in different radix buckets', () => {
+    // |v| sorted: 1, 4 (binades apart); q = 0.25 ⇒ pos 0.25 between them.
+    expect(absQuantile64(new Float64Array([-4, 1]), 0.25)).toBe(1.75);
+  });
+
+  it('matches a full sort on float64 data spread over many binades', () => {
+    const rng = createRng(10);
+    const v = Float64Array.from({ length: 20000 }, () => (rng() - 0.5) * 10 ** Math.floor(rng() * 40 - 20));
+    const abs = Float64Array.from(v, Math.abs).sort();
+    for (const q of [0, 0.1, 0.9, 0.999, 1]) {
+      const pos = q * (v.length - 1);
+      const lo = Math.floor(pos);
+      const hi = Math.min(lo + 1, v.length - 1);
+      expect(absQuantile64(v, q)).toBe(abs[lo] + (pos - lo) * (abs[hi] - abs[lo]));
+    }
+  });
+
+  it('rejects NaN, naming its index', () => {
+    const v = new Float64Array(5000).fill(1);
+    v[4321] = NaN;
+    expect(() => absQuantile64(v, 0.5)).toThrow('values passed to absQuantile64() must not contain NaN but got NaN at index 4321');
+  });
+
   it('matches a full sort on random float64 data with ties', () => {
     const rng = createRng(9);
     for (const n of [1, 2, 7, 5000]) {

@@ -152,31 +152,81 @@ function selectKey(keys: Uint32Array, len: number, rank: number, level: number):
 
 /**
  * Quantile of |values| for float64 data, exact in float64. Rounding to float32 is monotone, so the
- * k-th smallest float64 rounds to the k-th smallest float32: select that in float32 by radix, then
- * resolve the float64 values that share its float32 image (usually a handful) by sorting them.
+ * k-th smallest float64 rounds to the k-th smallest float32, and values whose float32 images fall
+ * in different radix buckets are ordered as their buckets: one pass histograms the top digit of the
+ * float32 keys (rounded a chunk at a time, never a full float32 copy), a second gathers the float64
+ * values of the bucket(s) holding ranks lo and hi, and the rest runs on those candidates only (the
+ * float32 radix select, then a sort of the few float64 values sharing the selected float32 image).
  */
 export function absQuantile64(values: Float64Array, q: number): number {
   if (values.length === 0) throw new RangeError('values passed to absQuantile64() must not be empty but got length 0');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`q passed to absQuantile64() must be in [0, 1] but got ${q}`);
   const n = values.length;
-  const rounded = new Float32Array(n);
-  for (let i = 0; i < n; i++) rounded[i] = Math.abs(values[i]);
   const pos = q * (n - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, n - 1);
-  const [fLo, fHi] = selectOrderStatistics(rounded, lo, hi, 'abs', 'absQuantile64()');
-  const vLo = refine64(values, rounded, fLo, lo);
-  const vHi = hi === lo ? vLo : refine64(values, rounded, fHi, hi);
+  const hist = topDigitHistogram64(values);
+  const bucketLo = findBucket(hist, lo);
+  const bucketHi = hi === lo ? bucketLo : findBucket(hist, hi);
+  const candLo = gatherBucket64(values, bucketLo.bucket, hist[bucketLo.bucket]);
+  const candHi = bucketHi.bucket === bucketLo.bucket ? candLo : gatherBucket64(values, bucketHi.bucket, hist[bucketHi.bucket]);
+  const vLo = selectAmong64(candLo, bucketLo.rank);
+  const vHi = hi === lo ? vLo : selectAmong64(candHi, bucketHi.rank);
   return vLo + (pos - lo) * (vHi - vLo);
 }
 
-function refine64(values: Float64Array, rounded: Float32Array, image: number, rank: number): number {
+const CHUNK = 4096;
+
+/** Histogram of the top radix digit of the float32 keys of |values|; throws on NaN. */
+function topDigitHistogram64(values: Float64Array): Uint32Array {
+  const [shift, width] = DIGITS[0];
+  const hist = new Uint32Array(1 << width);
+  const chunk = new Float32Array(CHUNK);
+  const bits = new Uint32Array(chunk.buffer);
+  for (let start = 0; start < values.length; start += CHUNK) {
+    const len = Math.min(CHUNK, values.length - start);
+    for (let i = 0; i < len; i++) chunk[i] = Math.abs(values[start + i]);
+    let nan = false;
+    for (let i = 0; i < len; i++) {
+      const k = bits[i];
+      if (k > ABS_NAN_KEY) nan = true;
+      hist[k >>> shift]++;
+    }
+    if (nan) {
+      const at = values.findIndex((v, i) => i >= start && Number.isNaN(v));
+      throw new RangeError(`values passed to absQuantile64() must not contain NaN but got NaN at index ${at}`);
+    }
+  }
+  return hist;
+}
+
+/** The `count` values |v| whose float32 key lies in top-digit `bucket`, in index order. */
+function gatherBucket64(values: Float64Array, bucket: number, count: number): Float64Array {
+  const shift = DIGITS[0][0];
+  // For non-negative floats the key orders like the value: the bucket is a closed float32 range.
+  const low = keyToValue(bucket << shift >>> 0, 'abs');
+  const high = keyToValue((((bucket + 1) << shift) - 1) >>> 0, 'abs');
+  const out = new Float64Array(count);
+  let j = 0;
+  for (let i = 0; i < values.length; i++) {
+    const m = Math.abs(values[i]);
+    const r = Math.fround(m);
+    if (r >= low && r <= high) out[j++] = m;
+  }
+  return out;
+}
+
+/** The value of the given ascending rank among non-negative float64 `candidates` sharing a top digit. */
+function selectAmong64(candidates: Float64Array, rank: number): number {
+  const rounded = Float32Array.from(candidates);
+  const keys = new Uint32Array(rounded.buffer);
+  const image = keyToValue(selectKey(keys, keys.length, rank, 1), 'abs');
   let below = 0;
   const ties: number[] = [];
   for (let i = 0; i < rounded.length; i++) {
     const r = rounded[i];
     if (r < image) below++;
-    else if (r === image) ties.push(Math.abs(values[i]));
+    else if (r === image) ties.push(candidates[i]);
   }
   ties.sort((a, b) => a - b);
   return ties[rank - below];
