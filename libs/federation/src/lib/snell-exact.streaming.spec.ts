@@ -99,6 +99,14 @@ describe('snellExact streaming (accept per update)', () => {
     await expect(streamed(strategy, 1, [a, odd])).rejects.toThrow(/tensor blocks\.1\.mlp\.fc1\.snell_A/);
   });
 
+  it('an update whose dense tensors differ from the first update leaves the dense average to the batch path, which names the problem', async () => {
+    const [a, b] = twoModuleClients(2);
+    const odd: ClientUpdate = { ...b, state: new Map(b.state).set('head.bias', { shape: [2], data: new Float32Array([1, 2]) }) };
+    const strategy = snellExact({ snell: SNELL, refitSteps: 0 });
+
+    await expect(streamed(strategy, 1, [a, odd])).rejects.toThrow(/sent head\.bias with shape \[2\]/);
+  });
+
   it('under norm clipping the inner strategy streams the clipped updates', async () => {
     const clients = twoModuleClients(3);
     const global = new Map(clients[0].state);

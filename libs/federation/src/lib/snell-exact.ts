@@ -6,7 +6,7 @@ import type { ExactDelta } from './aggregation-gap';
 import { isPositiveFinite, requireOption } from './options';
 import { snellModules, type SnellModuleFactors } from './snell-modules';
 import { inThreadSparseDeltas, type SparseDeltaEngine } from './sparse-deltas';
-import { exampleWeights, sharedNames, weightedSum } from './tensor-ops';
+import { exampleWeights, RunningWeightedSum, sharedNames, weightedSum } from './tensor-ops';
 import type { AggregationContext, AggregationResult, ClientUpdate, Strategy } from './types';
 
 export interface SnellExactOptions {
@@ -33,6 +33,8 @@ interface Stream {
   pending: Promise<void>;
   /** why the sums cannot be used (aggregate then sums every update again) */
   broken: string | null;
+  /** Σ n_k · x_k of every tensor (the dense average); null once an update did not match the first */
+  dense: RunningWeightedSum | null;
 }
 
 const keyOf = (update: ClientUpdate): string => `${update.clientId}\u0000${update.numExamples}`;
@@ -112,7 +114,8 @@ async function sumAll(engine: SparseDeltaEngine, where: string, updates: readonl
  * are averaged as in FedAvg. Returns the per-module gaps of the global it hands out.
  *
  * Streaming: `accept` sums each accepted update's S(κ(A_k, B_k)) as it arrives (one float64
- * accumulator per module, never every client's copy), so `aggregate` only normalises and re-fits
+ * accumulator per module, never every client's copy) and the dense average (one float64 copy of
+ * the trainables), so `aggregate` only normalises, measures the factor average's gap and re-fits
  * when the updates it gets are the ones accepted this round; otherwise it sums them then.
  */
 export function snellExact(options: SnellExactOptions): Strategy {
@@ -135,7 +138,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
      */
     accept(ctx: AggregationContext, update: ClientUpdate): void {
       if (!stream || stream.round !== ctx.round) {
-        const fresh: Stream = { round: ctx.round, keys: [], modules: null, total: 0, pending: Promise.resolve(), broken: null };
+        const fresh: Stream = { round: ctx.round, keys: [], modules: null, total: 0, pending: Promise.resolve(), broken: null, dense: new RunningWeightedSum() };
         fresh.pending = engine.clear().catch((error: unknown) => {
           fresh.broken ??= errorMessage(error);
         });
@@ -159,6 +162,7 @@ export function snellExact(options: SnellExactOptions): Strategy {
       }
       s.modules ??= names;
       s.total += update.numExamples;
+      if (s.dense && !s.dense.add(update.state, update.numExamples)) s.dense = null;
       const added = engine.accumulate(modules, update.numExamples).catch((error: unknown) => {
         s.broken ??= errorMessage(error);
       });
@@ -171,12 +175,16 @@ export function snellExact(options: SnellExactOptions): Strategy {
         if (s) await s.pending.then(() => engine.clear());
         return null;
       }
-      const state: TensorMap = weightedSum(sharedNames(where, updates), updates, exampleWeights(where, updates));
+      const names = sharedNames(where, updates);
+      const weights = exampleWeights(where, updates);
       const total = updates.reduce((sum, u) => sum + u.numExamples, 0);
+      const current = s && s.round === ctx.round && sameKeys(s.keys, updates.map(keyOf)) ? s : null;
+      // the dense average of the accepted updates was summed as they arrived
+      const state: TensorMap = current?.dense && !current.broken ? current.dense.mean(names) : weightedSum(names, updates, weights);
       let targets: Map<string, ExactDelta> | null = null;
-      if (s && s.round === ctx.round && sameKeys(s.keys, updates.map(keyOf))) {
-        await s.pending;
-        if (!s.broken) targets = await engine.take(s.total).catch(() => null);
+      if (current) {
+        await current.pending;
+        if (!current.broken) targets = await engine.take(current.total).catch(() => null);
       } else if (s) await s.pending;
       const streamed = targets !== null;
       targets ??= await sumAll(engine, where, updates);

@@ -1,5 +1,5 @@
 import { computeSparseDelta, type SnellConfig } from '@fedsnell/snell';
-import type { ExactDelta } from './aggregation-gap';
+import { moduleGap, type ExactDelta } from './aggregation-gap';
 import type { SnellModuleFactors } from './snell-modules';
 
 /**
@@ -15,7 +15,12 @@ export interface SparseDeltaEngine {
    * (as `moduleGap` against `take`'s float32 mean), computed where the sums are.
    */
   gaps(modules: ReadonlyMap<string, SnellModuleFactors>, total: number): Promise<Record<string, number>>;
-  /** The running sums divided by `total` (float64, rounded to float32 once); the sums stay until `clear`. */
+  /**
+   * The running sums divided by `total` (float64, rounded to float32 once); the sums stay until
+   * `clear`. The engine keeps the means it returns (until the next `accumulate` or `clear`), so
+   * `gaps` with the same total afterwards compares against them without dividing again; callers
+   * must not write to them.
+   */
   take(total: number): Promise<Map<string, ExactDelta>>;
   /** Drops the running sums. */
   clear(): Promise<void>;
@@ -47,12 +52,19 @@ function checkTotal(total: number): void {
   if (!(total > 0) || !Number.isFinite(total)) throw new RangeError(`total passed to the sparse-delta engine must be a finite number > 0 but got ${total}`);
 }
 
-/** sum / total per module, rounded to float32 once. */
-export function meanOfSums(sums: ReadonlyMap<string, ModuleSum>, total: number): Map<string, ExactDelta> {
+/**
+ * sum / total per module, rounded to float32 once, into arrays from `allocate` (worker threads
+ * allocate shared memory, so the means are handed to the main thread without a copy).
+ */
+export function meanOfSums(
+  sums: ReadonlyMap<string, ModuleSum>,
+  total: number,
+  allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
+): Map<string, ExactDelta> {
   checkTotal(total);
   const out = new Map<string, ExactDelta>();
   for (const [module, { shape, acc }] of sums) {
-    const data = new Float32Array(acc.length);
+    const data = allocate(acc.length);
     for (let i = 0; i < acc.length; i++) data[i] = acc[i] / total;
     out.set(module, { shape: [shape[0], shape[1]], data });
   }
@@ -85,6 +97,53 @@ export function gapsAgainstSums(sums: ReadonlyMap<string, ModuleSum>, modules: I
   return gaps;
 }
 
+/** moduleGap(S(κ(A, B)), mean) of each module against means `meanOfSums` returned: the same numbers as `gapsAgainstSums`. */
+export function gapsAgainstMeans(means: ReadonlyMap<string, ExactDelta>, modules: Iterable<[string, SnellModuleFactors]>, cfg: SnellConfig): Record<string, number> {
+  const gaps: Record<string, number> = {};
+  for (const [module, { A, B }] of modules) {
+    const mean = means.get(module);
+    if (!mean) throw new Error(`sparse delta sums: no update had module ${module}`);
+    const { delta } = computeSparseDelta(A, B, cfg);
+    if (delta.length !== mean.data.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${mean.data.length}`);
+    gaps[module] = moduleGap(delta, mean.data);
+  }
+  return gaps;
+}
+
+/**
+ * The state an engine keeps between calls: the running sums, and the means of the last `take`
+ * (valid until the sums change).
+ */
+export class SparseDeltaSums {
+  sums = new Map<string, ModuleSum>();
+  private means: { total: number; deltas: Map<string, ExactDelta> } | null = null;
+
+  constructor(
+    private readonly cfg: SnellConfig,
+    private readonly allocate?: (length: number) => Float32Array,
+  ) {}
+
+  add(module: string, factors: SnellModuleFactors, weight: number): void {
+    this.means = null;
+    addSparseDelta(this.sums, module, factors, weight, this.cfg);
+  }
+
+  take(total: number): Map<string, ExactDelta> {
+    if (this.means?.total !== total) this.means = { total, deltas: meanOfSums(this.sums, total, this.allocate) };
+    return this.means.deltas;
+  }
+
+  gaps(modules: Iterable<[string, SnellModuleFactors]>, total: number): Record<string, number> {
+    if (this.means?.total === total) return gapsAgainstMeans(this.means.deltas, modules, this.cfg);
+    return gapsAgainstSums(this.sums, modules, total, this.cfg);
+  }
+
+  clear(): void {
+    this.sums = new Map();
+    this.means = null;
+  }
+}
+
 const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
@@ -92,7 +151,7 @@ const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolv
  * with a turn for other work (sockets, timers) between modules.
  */
 export function inThreadSparseDeltas(cfg: SnellConfig): SparseDeltaEngine {
-  let sums = new Map<string, ModuleSum>();
+  const state = new SparseDeltaSums(cfg);
   let queue: Promise<unknown> = Promise.resolve();
   const inOrder = <T>(job: () => Promise<T> | T): Promise<T> => {
     const run = queue.then(job);
@@ -103,7 +162,7 @@ export function inThreadSparseDeltas(cfg: SnellConfig): SparseDeltaEngine {
     accumulate: (modules, weight) =>
       inOrder(async () => {
         for (const [module, factors] of modules) {
-          addSparseDelta(sums, module, factors, weight, cfg);
+          state.add(module, factors, weight);
           await nextTask();
         }
       }),
@@ -111,16 +170,13 @@ export function inThreadSparseDeltas(cfg: SnellConfig): SparseDeltaEngine {
       inOrder(async () => {
         const gaps: Record<string, number> = {};
         for (const entry of modules) {
-          Object.assign(gaps, gapsAgainstSums(sums, [entry], total, cfg));
+          Object.assign(gaps, state.gaps([entry], total));
           await nextTask();
         }
         return gaps;
       }),
-    take: (total) => inOrder(() => meanOfSums(sums, total)),
-    clear: () =>
-      inOrder(() => {
-        sums = new Map();
-      }),
+    take: (total) => inOrder(() => new Map(state.take(total))),
+    clear: () => inOrder(() => state.clear()),
     close: () => inOrder(() => undefined),
   };
 }

@@ -73,6 +73,48 @@ export function weightedSum(
 }
 
 /**
+ * Σ_k n_k · x_k per tensor in float64, one update at a time (weightedSum as updates stream in);
+ * `mean` divides by Σ_k n_k once. The same numbers as weightedSum with normalised weights up to
+ * float64 rounding (then one float32 rounding).
+ */
+export class RunningWeightedSum {
+  private readonly sums = new Map<string, { shape: number[]; acc: Float64Array }>();
+  private total = 0;
+
+  /** Adds n · x of every tensor; returns false, adding nothing, when the tensors differ in name or shape from the first update's. */
+  add(state: TensorMap, n: number): boolean {
+    if (this.sums.size > 0) {
+      if (state.size !== this.sums.size) return false;
+      for (const [name, { shape }] of this.sums) {
+        const t = state.get(name);
+        if (!t || !sameShape(t.shape, shape) || t.data.length !== this.sums.get(name)?.acc.length) return false;
+      }
+    } else {
+      for (const [name, t] of state) this.sums.set(name, { shape: [...t.shape], acc: new Float64Array(t.data.length) });
+    }
+    for (const [name, { acc }] of this.sums) {
+      const values = (state.get(name) as NamedTensor).data;
+      for (let i = 0; i < acc.length; i++) acc[i] += n * values[i];
+    }
+    this.total += n;
+    return true;
+  }
+
+  /** The example-weighted mean of every tensor, in the order of `names` (each must have been summed). */
+  mean(names: readonly string[]): TensorMap {
+    const out: TensorMap = new Map();
+    for (const name of names) {
+      const entry = this.sums.get(name);
+      if (!entry) throw new Error(`RunningWeightedSum.mean(): no update had tensor ${name}`);
+      const data = new Float32Array(entry.acc.length);
+      for (let i = 0; i < data.length; i++) data[i] = entry.acc[i] / this.total;
+      out.set(name, { shape: [...entry.shape], data });
+    }
+    return out;
+  }
+}
+
+/**
  * Applies `reduce` to the k client values of each coordinate (robust statistics). `column` is reused
  * between coordinates; `reduce` may reorder it.
  */

@@ -1,35 +1,35 @@
 // Entry of a sparse-delta worker thread (loaded through sparse-delta-worker.cjs, which registers tsx;
 // the packaged CLI bundles this file as dist/cli/sparse-delta-worker.cjs).
 import { parentPort } from 'node:worker_threads';
-import type { SnellConfig } from '@fedsnell/snell';
 import { errorMessage } from '@fedsnell/util';
-import { addSparseDelta, gapsAgainstSums, meanOfSums, type ModuleSum } from '../sparse-deltas';
+import { SparseDeltaSums } from '../sparse-deltas';
 import type { FromSparseWorker, ToSparseWorker, WireDelta, WireFactors } from './messages';
 
 const port = parentPort;
 if (!port) throw new Error('sparse-delta-worker-main.ts must run in a worker thread');
-let snell: SnellConfig | null = null;
-let sums = new Map<string, ModuleSum>();
+// The means live in shared memory: the main thread gets them without a copy, and this thread keeps
+// them to measure gaps against (no second division pass, no second copy of 340 MB at ViT-B).
+const shared = (length: number) => new Float32Array(new SharedArrayBuffer(length * Float32Array.BYTES_PER_ELEMENT));
+let sums: SparseDeltaSums | null = null;
 
 function handle(msg: ToSparseWorker): FromSparseWorker {
   if (msg.type === 'init') {
-    snell = msg.snell;
+    sums = new SparseDeltaSums(msg.snell, shared);
     return { type: 'done', id: msg.id };
   }
   if (msg.type === 'clear' || msg.type === 'close') {
-    sums = new Map();
+    sums?.clear();
     return { type: 'done', id: msg.id };
   }
-  if (!snell) throw new Error('the sparse-delta worker got work before init');
-  const cfg = snell;
+  if (!sums) throw new Error('the sparse-delta worker got work before init');
   switch (msg.type) {
     case 'accumulate':
-      for (const m of msg.modules) addSparseDelta(sums, m.module, m, msg.weight, cfg);
+      for (const m of msg.modules) sums.add(m.module, m, msg.weight);
       return { type: 'done', id: msg.id };
     case 'gaps':
-      return { type: 'done', id: msg.id, gaps: gapsAgainstSums(sums, msg.modules.map((m): [string, WireFactors] => [m.module, m]), msg.total, cfg) };
+      return { type: 'done', id: msg.id, gaps: sums.gaps(msg.modules.map((m): [string, WireFactors] => [m.module, m]), msg.total) };
     case 'take': {
-      const deltas = [...meanOfSums(sums, msg.total)].map(([module, t]): WireDelta => ({ module, shape: t.shape, data: t.data }));
+      const deltas = [...sums.take(msg.total)].map(([module, t]): WireDelta => ({ module, shape: t.shape, data: t.data }));
       return { type: 'done', id: msg.id, deltas };
     }
   }
@@ -43,6 +43,7 @@ port.on('message', (msg: ToSparseWorker) => {
   } catch (error) {
     reply = { type: 'error', id: msg.id, message: errorMessage(error) };
   }
-  port.postMessage(reply, reply.type === 'done' && reply.deltas ? reply.deltas.map((d) => d.data.buffer as ArrayBuffer) : []);
+  // the means are in shared memory: posted, not transferred
+  port.postMessage(reply);
   if (msg.type === 'close') port.close();
 });

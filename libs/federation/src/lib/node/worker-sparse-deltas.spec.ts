@@ -69,6 +69,18 @@ describe('workerSparseDeltas', () => {
     }
   });
 
+  it('hands the means over in shared memory and measures later gaps against them: the same numbers', async () => {
+    const total = await sumsOf(clients(3));
+    const modules = snellModules('test', clients(4)[3].state);
+    const before = await engine.gaps(modules, total);
+
+    const mean = await engine.take(total);
+    const after = await engine.gaps(modules, total);
+
+    expect(after).toEqual(before);
+    for (const t of mean.values()) expect(t.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
   it('serves snellExact: a streamed round equals the in-thread batch aggregation', async () => {
     const updates = clients(5);
     const strategy = snellExact({ snell: SNELL, refitSteps: 0, sparseDeltas: engine });
