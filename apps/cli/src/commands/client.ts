@@ -39,7 +39,7 @@ export function registerClient(program: Command): void {
     .option('--client-id <id>', 'id to ask for (default: the server assigns one)')
     .option('--cache <dir>', 'backbone cache folder', join(homedir(), '.cache', 'fedsnell'))
     .option('--rounds <n>', 'exit after n accepted updates (0 = run until stopped)', numberOption('--rounds', 0, 1e9, true), 0)
-    .option('--workers <n|auto>', 'data-parallel worker threads for training, wasm/cpu in each (auto = cores, max 4)', '1')
+    .option('--workers <n|auto>', 'data-parallel worker threads for training, wasm/cpu in each; auto = one per core (max 4) on wasm/cpu for backbones of ≥ 0.1 GFLOP per image, else 1', 'auto')
     .option('--server-timeout <s>', 'give up when no coordinator answers within s seconds of the start', numberOption('--server-timeout', 1, 7 * 86400), 60)
     .option('--wait-for-server', 'keep trying to reach the coordinator for as long as it takes (e.g. started before it)')
     .option('--max-backbone-mb <n>', 'refuse a task whose backbone is larger than n MiB', numberOption('--max-backbone-mb', 1, 1 << 20), 2048)
@@ -57,13 +57,14 @@ async function runClient(opts: ClientOpts): Promise<void> {
   if (opts.clientId !== undefined && !CLIENT_ID.test(opts.clientId)) {
     throw new CliError(`--client-id must be 1 to 128 characters from [A-Za-z0-9_.:-] but got '${opts.clientId}'`);
   }
-  let workers: number;
+  let workers: number | 'auto';
   try {
-    workers = resolveWorkers(opts.workers, '--workers');
+    // 'auto' is decided per task (backbone size, batch, backend) by the Node client
+    workers = opts.workers === 'auto' ? 'auto' : resolveWorkers(opts.workers, '--workers');
   } catch (error) {
     throw new CliError(errorMessage(error));
   }
-  if (workers > 1 && backend === 'auto') backend = 'wasm';
+  if (workers !== 'auto' && workers > 1 && backend === 'auto') backend = 'wasm';
   const data = resolve(opts.data);
   if (!(await stat(data).catch(() => undefined))?.isDirectory()) throw new CliError(`--data must be an ImageFolder directory but ${data} is not one`);
   const view = opts.json ? undefined : new StatusView();

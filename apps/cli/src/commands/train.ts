@@ -4,7 +4,7 @@ import { adaptedModules, DEFAULT_SNELL_CONFIG, encodeAdapter, resolveSnellConfig
 import { writeFileAtomic } from '@fedsnell/tensor-io/node';
 import { createTrainables } from '@fedsnell/vit';
 import { DEFAULT_TRAINER_CONFIG, evaluate, resolveTrainerConfig, totalStepsFor, type EvalResult } from '@fedsnell/train';
-import { train } from '@fedsnell/train/node';
+import { autoWorkerCount, train } from '@fedsnell/train/node';
 import { action, CliError, numberOption, printJson } from '../lib/run';
 import { loadBackbone, openData, selectTrainingCompute } from '../lib/load';
 import { progressBar } from '../lib/progress';
@@ -79,7 +79,7 @@ export function registerTrain(program: Command): void {
     .option('--dense-warmup-epochs <x>', 'train the first epochs dense (sparsity 0, KLoRA), then switch sparsity on', numberOption('--dense-warmup-epochs', 0, 1e5), TRAINER.denseWarmupEpochs)
     .option('--sparsity-ramp-epochs <x>', 'after the dense warm-up, ramp sparsity linearly from 0 to --sparsity over these epochs', numberOption('--sparsity-ramp-epochs', 0, 1e5), TRAINER.sparsityRampEpochs)
     .option('--no-checkpoint', 'keep every block\'s activations for the backward pass (faster, ~6-9x more peak memory at ViT-Ti/S)')
-    .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend (auto = cores, max 4); 1 trains on this thread', '1')
+    .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend; auto = one per core (max 4) on wasm/cpu for backbones of ≥ 0.1 GFLOP per image, else 1; 1 trains on this thread', 'auto')
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
     .option('--json', 'print one JSON object')
     .action(action('train', (opts: TrainOpts) => runTrain(opts)));
@@ -121,17 +121,20 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     denseWarmupEpochs: opts.denseWarmupEpochs,
     sparsityRampEpochs: opts.sparsityRampEpochs,
   });
-  const { workers, backend } = await selectTrainingCompute(opts.workers, opts.backend);
+  const auto = opts.workers === 'auto';
+  const compute = await selectTrainingCompute(auto ? '1' : opts.workers, opts.backend);
+  const { backend } = compute;
   const { model, folder } = await loadBackbone(opts.backbone);
   try {
     const data = await openData(opts.data, folder.config);
     const evalData = opts.evalData ? await openData(opts.evalData, folder.config, { flag: '--eval-data' }) : undefined;
+    const workers = auto ? autoWorkerCount(folder.config, Math.min(trainer.batchSize, data.size), backend) : compute.workers;
     if (evalData && evalData.classes.join('\n') !== data.classes.join('\n')) {
       throw new CliError(`--eval-data classes (${evalData.classes.join(', ')}) differ from --data classes (${data.classes.join(', ')})`);
     }
     if (!opts.json) {
       process.stderr.write(
-        `train: ${folder.config.architecture} on ${backend}, ${data.size} images in ${data.classes.length} classes, ` +
+        `train: ${folder.config.architecture} on ${backend}${workers > 1 ? ` x${workers} workers` : ''}, ${data.size} images in ${data.classes.length} classes, ` +
           `${JSON.stringify(describeSnellConfig(snell))}\n`,
       );
     }

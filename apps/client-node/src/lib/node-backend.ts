@@ -9,40 +9,40 @@ export interface NodeBackendOptions {
   backend?: BackendChoice;
   /**
    * Data-parallel worker threads for local training (wasm/cpu in each; tfjs-wasm is single-threaded
-   * in Node, so this is how a client uses more than one core). 1 or absent: train on this thread.
+   * in Node, so this is how a client uses more than one core). Absent or 'auto' (the default): one
+   * per core, at most 4, when training runs on wasm or cpu and the task's backbone is large enough
+   * for threads to pay (autoWorkerCount of @fedsnell/train/node); else this thread. 1: this thread.
    */
-  workers?: number;
+  workers?: number | 'auto';
 }
 
 /** tfjs in this process: webgpu (Dawn), wasm or cpu on this thread, or wasm/cpu in worker threads. */
 export function nodeTrainingBackend(options: NodeBackendOptions = {}): TrainingBackend<DatasetData> {
-  let workers: number;
+  let workers: number | 'auto';
   try {
-    workers = resolveWorkers(options.workers, 'workers passed to createNodeClient()');
+    workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : resolveWorkers(options.workers, 'workers passed to createNodeClient()');
   } catch (error) {
     throw new ClientError('OPTIONS', errorMessage(error));
   }
-  if (workers > 1 && options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'cpu') {
+  if (workers !== 'auto' && workers > 1 && options.backend !== undefined && options.backend !== 'wasm' && options.backend !== 'cpu') {
     throw new ClientError('OPTIONS', `workers passed to createNodeClient() runs wasm or cpu in worker threads; backend must be wasm or cpu but got ${options.backend}`);
   }
   return {
     init: () => useBackend(parseBackendChoice(options.backend ?? 'auto')),
     load: async (input) =>
-      workers > 1
-        ? loadTfjsTask(input, ({ model, tensors, config, round, task }) =>
-            train({
-              model,
-              data: task.data.dataset,
-              initial: round.initial,
-              snell: task.snell,
-              config,
-              signal: round.signal,
-              onProgress: round.onProgress,
-              backbone: { configJson: task.task.backbone.config, tensors },
-              workers,
-              backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm',
-            }),
-          )
-        : loadTfjsTask(input),
+      loadTfjsTask(input, ({ model, tensors, config, round, task }) =>
+        train({
+          model,
+          data: task.data.dataset,
+          initial: round.initial,
+          snell: task.snell,
+          config,
+          signal: round.signal,
+          onProgress: round.onProgress,
+          backbone: { configJson: task.task.backbone.config, tensors },
+          workers,
+          backend: tf.getBackend() === 'cpu' ? 'cpu' : 'wasm',
+        }),
+      ),
   };
 }

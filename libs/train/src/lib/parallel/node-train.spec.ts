@@ -5,7 +5,7 @@ import type { TensorMap } from '@fedsnell/tensor-io';
 import { createTrainables, resolveVitConfig, VisionTransformer } from '@fedsnell/vit';
 import { halvesDataset } from '../testing';
 import { train as trainOnThisThread } from '../train';
-import { train } from './node-train';
+import { train, workersFor } from './node-train';
 import { ParallelGradientEngine, resolveWorkers } from './parallel-engine';
 import { tinyBackboneSource } from './testing';
 
@@ -98,6 +98,18 @@ describe('train with workers', () => {
     await train({ model, backbone, data, initial, snell, config: { ...config, epochs: 1, proximalMu: 0.1 }, workers: 2 });
 
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("trains a backbone below the 'auto' cost threshold on this thread, bit for bit", async () => {
+    const data = halvesDataset(6, 8, 9);
+    const initial = initialState();
+    const cfg = { ...config, epochs: 1 };
+
+    const single = await trainOnThisThread({ model, data, initial, snell, config: cfg });
+    const auto = await train({ model, backbone, data, initial, snell, config: cfg, workers: 'auto' });
+
+    expect(workersFor({ workers: 'auto', backbone, config: cfg, data })).toBe(1);
+    expect(maxRelativeDifference(single.state, auto.state)).toBe(0);
   });
 
   it('needs the backbone for more than one worker', async () => {
