@@ -39,21 +39,29 @@ export type RoundTrainer = (input: {
   task: LoadTaskInput<DatasetData>;
 }) => Promise<TrainedRound>;
 
-const trainInThread: RoundTrainer = ({ model, config, round, task }) =>
+/** `train` on this thread: the default way a loaded task trains a round. */
+export const trainInThread: RoundTrainer = ({ model, config, round, task }) =>
   train({ model, data: task.data.dataset, initial: round.initial, snell: task.snell, config, signal: round.signal, onProgress: round.onProgress });
+
+/** A frozen backbone already loaded, which several clients of one process train on in turn. */
+export interface SharedModel {
+  model: VisionTransformer;
+  tensors: TensorMap;
+}
 
 /**
  * Loads a task for tfjs training: the backbone's tensors and model, after checking that the task's
  * trainer settings can run (a client fails at load, not at its first round). `trainRound` swaps the
- * in-thread trainer for another (worker threads) that uses the same settings.
+ * in-thread trainer for another (worker threads) that uses the same settings. With `shared`, the
+ * backbone is that model (its owner disposes it), not a copy of its own.
  */
-export function loadTfjsTask(input: LoadTaskInput<DatasetData>, trainRound: RoundTrainer = trainInThread): LoadedTask {
+export function loadTfjsTask(input: LoadTaskInput<DatasetData>, trainRound: RoundTrainer = trainInThread, shared?: SharedModel): LoadedTask {
   trainerConfigOf(input.task, { seed: 0 });
-  const tensors = parseSafetensors(input.backbone.bytes).tensors;
-  const model = VisionTransformer.fromTensors(input.config, tensors);
+  const tensors = shared?.tensors ?? parseSafetensors(input.backbone.bytes).tensors;
+  const model = shared?.model ?? VisionTransformer.fromTensors(input.config, tensors);
   return {
     plan: (start) => ({ totalSteps: totalStepsFor(trainerConfigOf(input.task, start), input.data.size) }),
     train: (round) => trainRound({ model, tensors, config: trainerConfigOf(input.task, round.start), round, task: input }),
-    dispose: () => model.dispose(),
+    dispose: () => (shared ? undefined : model.dispose()),
   };
 }

@@ -232,7 +232,7 @@ function demoTask(task: ReturnType<typeof parseTaskFile>, opts: DemoOpts) {
 }
 
 /** Head-only baseline row: what the frozen pretrained backbone gives with only a new classifier. */
-async function baselineRow(backboneDir: string, trainDir: string, testDir: string): Promise<RoundRow> {
+export async function baselineRow(backboneDir: string, trainDir: string, testDir: string): Promise<RoundRow> {
   const { folder, model } = await loadBackbone(backboneDir);
   try {
     const probe = await linearProbe(model, await openData(trainDir, folder.config), await openData(testDir, folder.config));
@@ -282,19 +282,7 @@ async function followRounds(
     for (const r of history) {
       if (r.status === 'open' || printed.has(r.round)) continue;
       printed.add(r.round);
-      const gaps = Object.values(r.gaps ?? {});
-      printRow({
-        round: r.round + 1,
-        kind: r.status,
-        clients: r.selected.length,
-        accepted: r.updates,
-        accuracy: r.metrics['accuracy'] ?? NaN,
-        loss: r.metrics['loss'] ?? NaN,
-        bytesDown: traffic.get(r.round)?.sent ?? 0,
-        bytesUp: traffic.get(r.round)?.received ?? 0,
-        gap: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
-        seconds: ((r.closedAt ?? r.startedAt) - r.startedAt) / 1000,
-      });
+      printRow(roundRow(r, traffic));
     }
     if (printed.size >= totalRounds) return history;
     if (clientsFailed) return 'clients-failed';
@@ -302,12 +290,29 @@ async function followRounds(
   }
 }
 
+/** The table row of a closed round (rounds count from 1 in the table, from 0 on the wire). */
+export function roundRow(r: RoundRecord, traffic: ReadonlyMap<number, { sent: number; received: number }>): RoundRow {
+  const gaps = Object.values(r.gaps ?? {});
+  return {
+    round: r.round + 1,
+    kind: r.status === 'open' ? 'cancelled' : r.status,
+    clients: r.selected.length,
+    accepted: r.updates,
+    accuracy: r.metrics['accuracy'] ?? NaN,
+    loss: r.metrics['loss'] ?? NaN,
+    bytesDown: traffic.get(r.round)?.sent ?? 0,
+    bytesUp: traffic.get(r.round)?.received ?? 0,
+    gap: gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : null,
+    seconds: ((r.closedAt ?? r.startedAt) - r.startedAt) / 1000,
+  };
+}
+
 /**
  * Wire bytes by round: each increment of the coordinator's byte counters is credited to the round
  * its `round` gauge names at that moment (set just before a round's start is sent), so a round's
  * downloads, its uploads and the backbone files fetched before the first round add up exactly.
  */
-function roundTraffic(service: Service): Map<number, { sent: number; received: number }> {
+export function roundTraffic(service: Service): Map<number, { sent: number; received: number }> {
   const metrics = service.coordinator.metrics;
   const byRound = new Map<number, { sent: number; received: number }>();
   const count = metrics.inc.bind(metrics);
@@ -340,11 +345,11 @@ async function servedPages(url: string): Promise<{ name: string; url: string }[]
   return found;
 }
 
-function backboneName(dir: string): string {
+export function backboneName(dir: string): string {
   return dir === DEFAULT_BACKBONE ? 'fmnist-vit (shipped)' : displayPath(dir);
 }
 
-function displayPath(path: string): string {
+export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') ? rel : path;
 }

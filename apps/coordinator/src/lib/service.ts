@@ -9,7 +9,7 @@ import { loadBackboneFolder } from '@fedsnell/vit/node';
 import type { ProtocolLimits } from '@fedsnell/protocol';
 import { createCoordinator, type Coordinator } from './coordinator';
 import { createEvaluator } from './evaluator';
-import type { Logger } from './options';
+import type { Clock, Logger } from './options';
 import { prepareStateDir } from './state-files';
 import { taskSnellConfig, type TaskFile } from './task-file';
 
@@ -28,6 +28,8 @@ export interface ServiceOptions {
   /** Per-device tokens: token → client id (`--tokens-file`). */
   clientTokens?: ReadonlyMap<string, string>;
   maxConnectionsPerToken?: number;
+  /** Time as the coordinator sees it (default: the system clock); a simulation drives its own. */
+  clock?: Clock;
 }
 
 export interface Service {
@@ -101,6 +103,7 @@ export async function startCoordinatorService(o: ServiceOptions): Promise<Servic
     protectBackbone: o.protectBackbone,
     clientTokens: o.clientTokens,
     maxConnectionsPerToken: o.maxConnectionsPerToken,
+    clock: o.clock,
   });
   const summary = {
     url: coordinator.url,
