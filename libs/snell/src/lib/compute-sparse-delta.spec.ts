@@ -6,6 +6,7 @@ import { resolveSnellConfig, type SnellConfig } from './config';
 import { computeSparseDelta, merge64, merge64General } from './compute-sparse-delta';
 import { computeSparseDeltaTf } from './compute-sparse-delta-tf';
 import { initSnellFactors } from './init';
+import { absKeyHistogram, absQuantile64 } from './quantile';
 import { createRng } from './rng';
 import { sparseDelta } from './adapter';
 import { describeOnBackends } from '@fedsnell/backends/testing';
@@ -38,6 +39,29 @@ describe('computeSparseDelta', () => {
 
     expect(fast.some((v) => v !== 0)).toBe(true);
     expect(Array.from(fast)).toEqual(Array.from(general));
+  });
+
+  it('merges four heads of width 4 bit for bit as the general loop', () => {
+    const cfg = resolveSnellConfig({ rank: 16, heads: 4, sparsity: 0.9 });
+    const { A, B } = initSnellFactors(12, 20, cfg, createRng(6));
+    B.data.forEach((v, i) => (B.data[i] = v + 0.01 * Math.cos(i)));
+
+    expect(Array.from(merge64(A, B, cfg))).toEqual(Array.from(merge64General(A, B, cfg)));
+  });
+
+  it.each([
+    ['two heads', { rank: 8, heads: 2 }],
+    ['four heads', { rank: 16, heads: 4 }],
+    ['p = 1', { rank: 4, p: 1 as const }],
+  ])('counts, while merging, the histogram absQuantile64 would count (%s)', (_name, partial) => {
+    const cfg = resolveSnellConfig({ ...partial, sparsity: 0.9 });
+    const { A, B } = initSnellFactors(16, 24, cfg, createRng(8));
+    const histogram = absKeyHistogram();
+
+    const W = merge64(A, B, cfg, histogram);
+
+    expect(histogram.reduce((a, b) => a + b, 0)).toBe(W.length);
+    for (const q of [0, 0.5, 0.9, 1]) expect(absQuantile64(W, q, histogram)).toBe(absQuantile64(W, q));
   });
 
   const variants: [string, Partial<SnellConfig>][] = [

@@ -1,7 +1,7 @@
 import type { NamedTensor } from '@fedsnell/tensor-io';
 import type { SnellConfig } from './config';
 import { headCoefficients } from './factors';
-import { absQuantile64 } from './quantile';
+import { absKeyHistogram, absQuantile64, countAbsKeys } from './quantile';
 
 export interface SparseDeltaResult {
   /** S(ΔW), row-major [in, out]. */
@@ -34,11 +34,69 @@ export function checkNamedFactors(fn: string, A: NamedTensor, B: NamedTensor, cf
 /**
  * ΔW [in, out] in float64 by direct distances (no ‖a‖² + ‖b‖² − 2⟨a, b⟩ cancellation). The common
  * case (distance kernel, p = 2, rank/heads = 4) takes an unrolled loop with the same operations in
- * the same order as the general one, so its result is bit for bit the same, in about 0.6× the time.
+ * the same order as the general one, so its result is bit for bit the same, in about 0.6× the time
+ * (two heads, the default, in one pass over ΔW). With `histogram` (absKeyHistogram()), it also
+ * counts the float32 keys of |ΔW| row by row, as absQuantile64 takes them. Finite float32 factors
+ * give a finite ΔW (a squared float32 difference is below 1e78), so there is no NaN to count.
  */
-export function merge64(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float64Array {
-  if (cfg.kernel === 'distance' && cfg.p === 2 && cfg.rank / cfg.heads === 4) return mergeL2Width4(A, B, cfg);
-  return merge64General(A, B, cfg);
+export function merge64(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histogram?: Uint32Array): Float64Array {
+  const unrolled = cfg.kernel === 'distance' && cfg.p === 2 && cfg.rank / cfg.heads === 4;
+  if (unrolled && cfg.heads === 2) return mergeL2Width4TwoHeads(A, B, cfg, histogram);
+  const W = unrolled ? mergeL2Width4(A, B, cfg) : merge64General(A, B, cfg);
+  if (!histogram) return W;
+  const outF = B.shape[1];
+  const row = new Float32Array(outF);
+  for (let start = 0; start < W.length; start += outF) {
+    for (let j = 0; j < outF; j++) row[j] = Math.abs(W[start + j]);
+    countAbsKeys(histogram, row);
+  }
+  return W;
+}
+
+/** mergeL2Width4 for two heads: both in one pass over ΔW, each entry summed as 0 + c₀·d₀ + c₁·d₁. */
+function mergeL2Width4TwoHeads(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histogram?: Uint32Array): Float64Array {
+  const [inF, outF] = [A.shape[1], B.shape[1]];
+  const a = Float64Array.from(A.data);
+  const b = Float64Array.from(B.data);
+  const W = new Float64Array(inF * outF);
+  const [c0, c1] = headCoefficients(cfg);
+  const second = outF * 4;
+  const row = new Float32Array(outF);
+  for (let i = 0; i < inF; i++) {
+    const p = i * 4;
+    const q = (inF + i) * 4;
+    const [a0, a1, a2, a3] = [a[p], a[p + 1], a[p + 2], a[p + 3]];
+    const [e0, e1, e2, e3] = [a[q], a[q + 1], a[q + 2], a[q + 3]];
+    const start = i * outF;
+    for (let j = 0, bj = 0; j < outF; j++, bj += 4) {
+      const d0 = a0 - b[bj];
+      const d1 = a1 - b[bj + 1];
+      const d2 = a2 - b[bj + 2];
+      const d3 = a3 - b[bj + 3];
+      let s = 0;
+      s += d0 * d0;
+      s += d1 * d1;
+      s += d2 * d2;
+      s += d3 * d3;
+      const bk = bj + second;
+      const f0 = e0 - b[bk];
+      const f1 = e1 - b[bk + 1];
+      const f2 = e2 - b[bk + 2];
+      const f3 = e3 - b[bk + 3];
+      let t = 0;
+      t += f0 * f0;
+      t += f1 * f1;
+      t += f2 * f2;
+      t += f3 * f3;
+      let w = 0;
+      w += c0 * Math.sqrt(s);
+      w += c1 * Math.sqrt(t);
+      W[start + j] = w;
+      row[j] = Math.abs(w);
+    }
+    if (histogram) countAbsKeys(histogram, row);
+  }
+  return W;
 }
 
 function mergeL2Width4(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float64Array {
@@ -113,10 +171,14 @@ export function merge64General(A: NamedTensor, B: NamedTensor, cfg: SnellConfig)
  */
 export function computeSparseDelta(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): SparseDeltaResult {
   const [inF, outF] = checkNamedFactors(FN, A, B, cfg);
-  const W = merge64(A, B, cfg);
   const shape: [number, number] = [inF, outF];
-  if (cfg.sparsity === 0) return { delta: Float32Array.from(W), shape, tau: 0, kept: W.length };
-  const tau = absQuantile64(W, cfg.sparsity);
+  if (cfg.sparsity === 0) {
+    const W = merge64(A, B, cfg);
+    return { delta: Float32Array.from(W), shape, tau: 0, kept: W.length };
+  }
+  const histogram = absKeyHistogram();
+  const W = merge64(A, B, cfg, histogram);
+  const tau = absQuantile64(W, cfg.sparsity, histogram);
   const soft = cfg.threshold === 'soft';
   const delta = new Float32Array(W.length);
   let kept = 0;

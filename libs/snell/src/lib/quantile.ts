@@ -157,15 +157,17 @@ function selectKey(keys: Uint32Array, len: number, rank: number, level: number):
  * float32 keys (rounded a chunk at a time, never a full float32 copy), a second gathers the float64
  * values of the bucket(s) holding ranks lo and hi, and the rest runs on those candidates only (the
  * float32 radix select, then a sort of the few float64 values sharing the selected float32 image).
+ * `histogram`, when given, holds countAbsKeys of exactly |values| (merge64 builds it as it writes ΔW),
+ * and the first pass is skipped: rejecting NaN is then the producer's job.
  */
-export function absQuantile64(values: Float64Array, q: number): number {
+export function absQuantile64(values: Float64Array, q: number, histogram?: Uint32Array): number {
   if (values.length === 0) throw new RangeError('values passed to absQuantile64() must not be empty but got length 0');
   if (!(q >= 0 && q <= 1)) throw new RangeError(`q passed to absQuantile64() must be in [0, 1] but got ${q}`);
   const n = values.length;
   const pos = q * (n - 1);
   const lo = Math.floor(pos);
   const hi = Math.min(lo + 1, n - 1);
-  const hist = topDigitHistogram64(values);
+  const hist = histogram ?? topDigitHistogram64(values);
   const bucketLo = findBucket(hist, lo);
   const bucketHi = hi === lo ? bucketLo : findBucket(hist, hi);
   const candLo = gatherBucket64(values, bucketLo.bucket, hist[bucketLo.bucket]);
@@ -177,22 +179,36 @@ export function absQuantile64(values: Float64Array, q: number): number {
 
 const CHUNK = 4096;
 
+/**
+ * An empty histogram of the top radix digit of float32 keys, as absQuantile64 takes it: a producer
+ * of ΔW (merge64) can fill it row by row with countAbsKeys while the row is in cache, which spares
+ * absQuantile64 its first pass.
+ */
+export function absKeyHistogram(): Uint32Array {
+  return new Uint32Array(1 << DIGITS[0][1]);
+}
+
+/** Adds the keys of `abs` (|x| already rounded to float32) to `hist`; false when one of them is NaN. */
+export function countAbsKeys(hist: Uint32Array, abs: Float32Array, length = abs.length): boolean {
+  const shift = DIGITS[0][0];
+  const bits = new Uint32Array(abs.buffer, abs.byteOffset, length);
+  let noNaN = true;
+  for (let i = 0; i < length; i++) {
+    const k = bits[i];
+    if (k > ABS_NAN_KEY) noNaN = false;
+    hist[k >>> shift]++;
+  }
+  return noNaN;
+}
+
 /** Histogram of the top radix digit of the float32 keys of |values|; throws on NaN. */
 function topDigitHistogram64(values: Float64Array): Uint32Array {
-  const [shift, width] = DIGITS[0];
-  const hist = new Uint32Array(1 << width);
+  const hist = absKeyHistogram();
   const chunk = new Float32Array(CHUNK);
-  const bits = new Uint32Array(chunk.buffer);
   for (let start = 0; start < values.length; start += CHUNK) {
     const len = Math.min(CHUNK, values.length - start);
     for (let i = 0; i < len; i++) chunk[i] = Math.abs(values[start + i]);
-    let nan = false;
-    for (let i = 0; i < len; i++) {
-      const k = bits[i];
-      if (k > ABS_NAN_KEY) nan = true;
-      hist[k >>> shift]++;
-    }
-    if (nan) {
+    if (!countAbsKeys(hist, chunk, len)) {
       const at = values.findIndex((v, i) => i >= start && Number.isNaN(v));
       throw new RangeError(`values passed to absQuantile64() must not contain NaN but got NaN at index ${at}`);
     }
