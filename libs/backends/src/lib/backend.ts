@@ -4,6 +4,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendChoice, BackendName, isNode, navigatorGpu } from './env';
 import { installNodeWebGpu, nodeWasmDir } from './node-platform';
+import { shareWasmIdentity } from './wasm-identity';
+
+// before any wasm tensor exists: saved-for-backward tensors share buffers instead of copying them
+shareWasmIdentity();
 
 const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm', 'cpu', 'webgl'];
 
