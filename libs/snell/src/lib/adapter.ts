@@ -38,7 +38,9 @@ export function sparseDelta(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig, th
  *   dS = xᵀ·dy,  dΔW = dS ⊙ w,  (dA, dB) = kernel gradient,  dx = dy·Sᵀ,
  * with explicit transposes and plain matMuls throughout; the distances behind ΔW are evaluated once
  * in the backward for both S and the kernel gradient.
- * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold).
+ * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold) and handed
+ * to `onThreshold`, so that a caller running the same product again (a checkpointed block's
+ * recomputation) can pass it back instead of reading and selecting again.
  */
 export function snellMatMul(
   x: tf.Tensor2D,
@@ -46,6 +48,7 @@ export function snellMatMul(
   B: tf.Tensor3D,
   cfg: SnellConfig,
   threshold?: CompetitionThreshold,
+  onThreshold?: (threshold: CompetitionThreshold) => void,
 ): tf.Tensor2D {
   const [inFeatures] = checkFactors('snellMatMul()', A, B, cfg);
   if (x.rank !== 2 || x.shape[1] !== inFeatures) {
@@ -64,7 +67,10 @@ export function snellMatMul(
     const [xi, a, b, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
     save([xi, a, b]);
     const deltaW = mergeForward(a, b, cfg);
-    if (!dense && !th) th = competitionThreshold(readDeltaSync(deltaW, 'snellMatMul()'), cfg.sparsity);
+    if (!dense && !th) {
+      th = competitionThreshold(readDeltaSync(deltaW, 'snellMatMul()'), cfg.sparsity);
+      onThreshold?.(th);
+    }
     // The customGrad forward runs in a tidy: ΔW, w and S are released when it returns.
     const value = tf.matMul(xi, sparse(deltaW).S);
     return {

@@ -47,6 +47,7 @@ function dropoutMask(size: number, rate: number, seed: number): Float32Array {
 /**
  * The parallel SNELL (or LoRA) branch of one linear layer: x·S(ΔW) for x [rows, in], with
  * per-sample drop-path on its output (timm DropPath: keep with 1 − p, scale by 1/(1 − p)).
+ * `onThreshold` receives τ when the branch had to read it (no `threshold` given).
  */
 export function adapterBranch(
   x: tf.Tensor2D,
@@ -55,8 +56,9 @@ export function adapterBranch(
   cfg: SnellConfig,
   reg?: AdapterRegularisation,
   threshold?: CompetitionThreshold,
+  onThreshold?: (threshold: CompetitionThreshold) => void,
 ): tf.Tensor2D {
-  const delta = snellMatMul(x, a, b, cfg, threshold);
+  const delta = snellMatMul(x, a, b, cfg, threshold, onThreshold);
   if (!reg || reg.dropPath === 0) return delta;
   const rows = x.shape[0];
   const keep = new Float32Array(rows);

@@ -222,6 +222,26 @@ describe('checkpointed blocks (cpu)', () => {
       tf.dispose([...trainables.values()]);
     }));
 
+  it('reads each adapter threshold once per step, not again in the recomputation', () =>
+    tf.tidy(() => {
+      const trainables = toTf(scaled(createTrainables(model, snell, { numClasses: 3, seed: 9 }), 8));
+      const reads = (checkpoint: boolean): number => {
+        const spy = jest.spyOn(tf.backend(), 'readSync');
+        try {
+          step(trainables, checkpoint);
+          return spy.mock.calls.length;
+        } finally {
+          spy.mockRestore();
+        }
+      };
+      const adapters = [...trainables.keys()].filter((name) => name.endsWith('.snell_A')).length;
+      const plain = reads(false);
+      // the plain step reads every ΔW once (plus the loss and gradients); the recomputation adds none
+      expect(plain).toBeGreaterThan(adapters + trainables.size);
+      expect(reads(true)).toBe(plain);
+      tf.dispose([...trainables.values()]);
+    }));
+
   it('lowers the peak memory of a training step', async () => {
     tf.engine().startScope();
     try {

@@ -61,6 +61,8 @@ interface Pass {
   snell?: SnellConfig;
   reg?: AdapterRegularisation;
   thresholds?: ReadonlyMap<string, CompetitionThreshold>;
+  /** receives each threshold an adapter reads itself (a checkpointed block's first run) */
+  readThresholds?: Map<string, CompetitionThreshold>;
   checkpoint: boolean;
 }
 
@@ -201,12 +203,15 @@ export class VisionTransformer {
 
   /**
    * A block as one checkpointed op: its inputs are the block input and the block's trainables; the
-   * backward recomputes it, replaying the random draws of the forward so dropout masks match.
+   * backward recomputes it, replaying the random draws of the forward so dropout masks match, and
+   * the competition thresholds the forward read (the same factors give the same τ), so the
+   * recomputation reads no ΔW back and selects no quantile.
    */
   private checkpointedBlock(i: number, x: tf.Tensor2D, n: number, pass: Pass): tf.Tensor2D {
     const prefix = `blocks.${i}.`;
     const names = [...pass.trainables.keys()].filter((name) => name.startsWith(prefix));
     const draws: number[] = [];
+    const thresholds = new Map<string, CompetitionThreshold>(pass.thresholds ?? []);
     let recording = true;
     const fn = (inputs: tf.Tensor[]): tf.Tensor => {
       const trainables = new Map(pass.trainables);
@@ -222,7 +227,8 @@ export class VisionTransformer {
         };
         reg = { ...reg, rng: recording ? record : () => draws[k++] };
       }
-      const out = this.block(i, inputs[0] as tf.Tensor2D, n, { ...pass, trainables, reg });
+      const run: Pass = recording ? { ...pass, trainables, reg, readThresholds: thresholds } : { ...pass, trainables, reg, thresholds };
+      const out = this.block(i, inputs[0] as tf.Tensor2D, n, run);
       recording = false;
       return out;
     };
@@ -252,7 +258,9 @@ export class VisionTransformer {
   private adapt(module: string, x: tf.Tensor2D, y: tf.Tensor2D, pass: Pass): tf.Tensor2D {
     const [a, b] = factorNames(module).map((name) => pass.trainables.get(name));
     if (!a || !b || !pass.snell) return y;
-    const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module));
+    const read = pass.readThresholds;
+    const onThreshold = read ? (th: CompetitionThreshold) => read.set(module, th) : undefined;
+    const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module), onThreshold);
     return tf.add(y, branch) as tf.Tensor2D;
   }
 
