@@ -6,6 +6,7 @@
  *   npx tsx --tsconfig tsconfig.base.json test/bench/train-step.bench.ts [--quick] [--batch N] [--steps N]
  *       [--configs demo-32,vit-ti-224,vit-s-224] [--methods snell,lora,full,mask] [--checkpoint off|on|both]
  *       [--cpu-all] [--no-regularisation] [--no-torch] [--no-parallel] [--workers N] [--torch-threads N]
+ *       [--no-default-client] [--default-client-only]
  * (flags explained in test/bench/README.md)
  *
  * Prints one JSON object on stdout; progress goes to stderr. Not a jest test.
@@ -22,6 +23,7 @@ import { runTorch, type TorchResult } from './lib/torch-baseline';
 import { realGpuAdapter } from './lib/webgpu-probe';
 import { measureParallelSpeedup } from './lib/parallel-speedup';
 import { meter } from './lib/memory-meter';
+import { timeDefaultClient, type DefaultClientTiming } from './lib/default-client';
 
 interface Args {
   quick: boolean;
@@ -39,6 +41,10 @@ interface Args {
   parallel: boolean;
   workers: number;
   torchThreads: number;
+  /** time `train` as the Node client runs it (workers 'auto', trainer defaults) against torch */
+  defaultClient: boolean;
+  /** only the default-client rows and their torch baseline */
+  defaultClientOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -83,6 +89,8 @@ function parseArgs(argv: string[]): Args {
     parallel: !argv.includes('--no-parallel'),
     workers: int('--workers', 2),
     torchThreads: int('--torch-threads', 2),
+    defaultClient: !argv.includes('--no-default-client'),
+    defaultClientOnly: argv.includes('--default-client-only'),
   };
 }
 
@@ -176,6 +184,47 @@ async function mergeShare(spec: BenchModelSpec, stepMs: number, checkpointedStep
   }
 }
 
+/** What a client reaches with its defaults, against the torch step of the same batch; targets per config and method. */
+const DEFAULT_CLIENT_TARGETS: Record<string, Partial<Record<MethodName, number>>> = {
+  [VIT_TI.name]: { snell: 1.0, lora: 0.5 },
+  [VIT_S.name]: { snell: 1.5, lora: 0.5 },
+};
+
+async function benchDefaultClient(specs: BenchModelSpec[], args: Args, results: Record<string, Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const methods = args.methods.filter((m) => m !== 'mask');
+  const out: Record<string, unknown> = {
+    what:
+      'train() of @fedsnell/train/node as the Node client and `fedsnell train` run it by default: workers auto (one per core, at most 4, on wasm, for backbones >= 0.1 GFLOP per image), ' +
+      'trainer defaults (per-block checkpointing, adapter dropout 0.1, drop-path 0.1, AdamW); median wall time between optimizer steps after the warm-up; ' +
+      'ratio = images/s over the torch step at the same batch (torch_step.py, no block checkpointing). mask-based tuning is left out (its gradient masks keep it on one thread).',
+  };
+  for (const spec of specs) {
+    const rows: Record<string, DefaultClientTiming | { error: string }> = {};
+    for (const method of methods) {
+      try {
+        const t = await timeDefaultClient(spec, method, { batch: args.batch[spec.name], warmup: args.warmup, steps: Math.max(2, args.steps) });
+        rows[method] = t;
+        log(`${spec.name} default client ${method}: ${t.workers} worker(s), ${t.medianStepMs} ms/step, ${t.imagesPerSecond} img/s`);
+      } catch (err) {
+        rows[method] = { error: err instanceof Error ? err.message : String(err) };
+        log(`${spec.name} default client ${method} failed: ${String(err)}`);
+      }
+    }
+    const torch = results[spec.name]['torch'] as TorchResult | undefined;
+    const targets = DEFAULT_CLIENT_TARGETS[spec.name] ?? {};
+    const ratios: Record<string, unknown> = {};
+    for (const method of methods) {
+      const row = rows[method];
+      const t = torch?.ok ? torch.methods?.[method] : undefined;
+      const ratio = row && !('error' in row) && t ? round3(row.imagesPerSecond / t.imagesPerSecond) : null;
+      const target = targets[method];
+      ratios[method] = { overTorch: ratio, target: target ?? null, meetsTarget: target === undefined || ratio === null ? null : ratio >= target };
+    }
+    out[spec.name] = { runs: rows, overTorchImagesPerSecond: ratios };
+  }
+  return out;
+}
+
 function ok(r: MethodOutcome | undefined): MethodReport | undefined {
   return r && !('error' in r) ? r : undefined;
 }
@@ -237,8 +286,9 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, unknown>> = {};
   for (const spec of specs) results[spec.name] = {};
 
+  const full = !args.defaultClientOnly;
   // wasm: every config, without and with per-block gradient checkpointing
-  for (const spec of specs) {
+  for (const spec of full ? specs : []) {
     for (const checkpoint of args.checkpoint) {
       const key = checkpoint ? 'wasmCheckpointed' : 'wasm';
       const wasm = await benchBackend('wasm', spec, args, args.methods, checkpoint);
@@ -247,7 +297,7 @@ async function main(): Promise<void> {
     }
   }
   // cpu (pure JS kernels): far slower, so the demo config only unless --cpu-all
-  for (const spec of specs) {
+  for (const spec of full ? specs : []) {
     if (spec !== DEMO && !args.cpuAll) {
       results[spec.name]['cpu'] = 'skipped: the cpu backend (pure JS) takes minutes per step at 224; run with --cpu-all';
       continue;
@@ -256,7 +306,7 @@ async function main(): Promise<void> {
     results[spec.name]['cpu'] = cpu;
     results[spec.name]['ratiosCpu'] = ratios(cpu);
   }
-  const gpu = await realGpuAdapter();
+  const gpu = full ? await realGpuAdapter() : { ok: false, note: 'not measured (--default-client-only)' };
   if (gpu.ok) {
     for (const spec of specs) results[spec.name]['webgpu'] = await benchBackend('webgpu', spec, args, args.methods, false);
   }
@@ -265,7 +315,7 @@ async function main(): Promise<void> {
   const sSpec = specs.includes(VIT_S) ? VIT_S : specs[specs.length - 1];
   const snellStep = (key: string) => ok((results[sSpec.name][key] as Record<string, MethodOutcome> | undefined)?.['snell'])?.medianStepMs;
   const mainStep = snellStep(args.checkpoint[0] ? 'wasmCheckpointed' : 'wasm');
-  report['mergeQuantileShare'] = mainStep
+  if (full) report['mergeQuantileShare'] = mainStep
     ? await mergeShare(sSpec, mainStep, args.checkpoint.length > 1 ? snellStep('wasmCheckpointed') : undefined)
     : { measured: false, note: `no SNELL step measured at ${sSpec.name}` };
 
@@ -276,8 +326,8 @@ async function main(): Promise<void> {
         batch: args.batch[spec.name], rank: 8, sparsity: 0.9, heads: 2, warmup: args.warmup, steps: args.steps, threads: args.torchThreads, methods: [...args.methods],
       });
       results[spec.name]['torch'] = torch;
-      const wasm = results[spec.name][args.checkpoint[0] ? 'wasmCheckpointed' : 'wasm'] as Record<string, MethodOutcome>;
-      if (torch.ok && torch.methods) {
+      const wasm = results[spec.name][args.checkpoint[0] ? 'wasmCheckpointed' : 'wasm'] as Record<string, MethodOutcome> | undefined;
+      if (wasm && torch.ok && torch.methods) {
         results[spec.name]['wasmOverTorchImagesPerSecond'] = Object.fromEntries(
           args.methods.map((m) => {
             const w = ok(wasm[m]);
@@ -298,7 +348,12 @@ async function main(): Promise<void> {
     };
   }
 
-  if (args.parallel) {
+  if (args.defaultClient) {
+    await useBackend('wasm');
+    report['defaultClient'] = await benchDefaultClient(specs, args, results);
+  }
+
+  if (args.parallel && full) {
     // without block checkpointing, as the torch baseline runs, so the two can be compared directly
     const parallel = await measureParallelSpeedup(VIT_TI, { batch: args.batch[VIT_TI.name], steps: args.steps, warmup: args.warmup, workers: args.workers, regularisation: args.regularisation, checkpoint: false, log });
     const runs = parallel['runs'] as { workers: number; imagesPerSecond: number }[];

@@ -1,0 +1,80 @@
+import type { Dataset } from '@fedsnell/data';
+import { DEFAULT_TRAINER_CONFIG } from '@fedsnell/train';
+import { train, workersFor } from '@fedsnell/train/node';
+import { VisionTransformer } from '@fedsnell/vit';
+import { setupMethod, type MethodName } from './methods';
+import { configJson, randomBackbone, randomBatch, type BenchModelSpec } from './random-backbone';
+import { median, round3 } from './step';
+
+export interface DefaultClientTiming {
+  method: MethodName;
+  batch: number;
+  /** what `workers: 'auto'` picked on this machine for this backbone and batch */
+  workers: number;
+  checkpoint: boolean;
+  /** wall time between consecutive optimizer steps after the warm-up steps */
+  stepMs: number[];
+  medianStepMs: number;
+  imagesPerSecond: number;
+  /** from the call to the first step's progress event: worker start-up + the first step */
+  firstStepMs: number;
+}
+
+/**
+ * Optimizer steps exactly as the Node client trains a round: `train` of @fedsnell/train/node with
+ * `workers: 'auto'` and the trainer defaults (block checkpointing, adapter dropout and drop-path 0.1,
+ * AdamW), on seeded random weights and images of the bench's shapes, on the backend already set.
+ */
+export async function timeDefaultClient(
+  spec: BenchModelSpec,
+  method: MethodName,
+  opts: { batch: number; warmup: number; steps: number },
+): Promise<DefaultClientTiming> {
+  const { config, tensors } = randomBackbone(spec);
+  const model = VisionTransformer.fromTensors(config, tensors);
+  try {
+    const setup = setupMethod(method, model, { rank: 8, sparsity: 0.9, heads: 2, classes: spec.classes });
+    const total = opts.warmup + opts.steps;
+    const { x, y } = randomBatch(opts.batch, spec.img, spec.classes);
+    const per = 3 * spec.img * spec.img;
+    const data: Dataset = {
+      classes: Array.from({ length: spec.classes }, (_v, i) => String(i)),
+      size: opts.batch,
+      labels: y,
+      load: async (indices) => {
+        const xs = new Float32Array(indices.length * per);
+        indices.forEach((i, k) => xs.set(x.subarray(i * per, (i + 1) * per), k * per));
+        return { x: xs, y: Int32Array.from(indices, (i) => y[i]) };
+      },
+    };
+    const backbone = { configJson: configJson(spec), tensors };
+    const trainer = { epochs: total, batchSize: opts.batch };
+    const workers = workersFor({ workers: 'auto', backbone, config: trainer, data });
+    const marks: number[] = [performance.now()];
+    await train({
+      model,
+      data,
+      initial: setup.initial,
+      ...(setup.snell ? { snell: setup.snell } : {}),
+      config: trainer,
+      workers: 'auto',
+      backbone,
+      onProgress: () => marks.push(performance.now()),
+    });
+    const intervals = marks.slice(1).map((t, i) => t - marks[i]);
+    const stepMs = intervals.slice(opts.warmup).map((v) => Math.round(v));
+    const med = median(stepMs);
+    return {
+      method,
+      batch: opts.batch,
+      workers,
+      checkpoint: DEFAULT_TRAINER_CONFIG.checkpoint,
+      stepMs,
+      medianStepMs: Math.round(med),
+      imagesPerSecond: round3(opts.batch / (med / 1000)),
+      firstStepMs: Math.round(intervals[0]),
+    };
+  } finally {
+    model.dispose();
+  }
+}
