@@ -181,18 +181,24 @@ export function snellExact(options: SnellExactOptions): Strategy {
       const current = s && s.round === ctx.round && sameKeys(s.keys, updates.map(keyOf)) ? s : null;
       // the dense average of the accepted updates was summed as they arrived
       const state: TensorMap = current?.dense && !current.broken ? current.dense.mean(names) : weightedSum(names, updates, weights);
-      let targets: Map<string, ExactDelta> | null = null;
+      const starts = snellModules(where, state);
+      let streamedResult: { gaps: Record<string, number>; targets: Map<string, ExactDelta> } | null = null;
       if (current) {
         await current.pending;
-        if (!current.broken) targets = await engine.take(current.total).catch(() => null);
+        // gaps first: the engine divides the sums in the same pass, so take only hands the means over
+        if (!current.broken) {
+          streamedResult = await engine
+            .gaps(starts, total)
+            .then(async (gaps) => ({ gaps, targets: await engine.take(total) }))
+            .catch(() => null);
+        }
       } else if (s) await s.pending;
-      const streamed = targets !== null;
-      targets ??= await sumAll(engine, where, updates);
-      const starts = snellModules(where, state);
+      const streamed = streamedResult !== null;
+      const targets = streamedResult?.targets ?? (await sumAll(engine, where, updates));
       for (const module of targets.keys()) {
         if (!starts.has(module)) throw new Error(`${where}: the aggregated state has no factors for module ${module}`);
       }
-      const averageGaps = await engine.gaps(starts, total);
+      const averageGaps = streamedResult?.gaps ?? (await engine.gaps(starts, total));
       const gaps: Record<string, number> = { ...averageGaps };
       let refitted = 0;
       if (refitSteps > 0) {

@@ -7,7 +7,7 @@ import { SNELL, snellClients } from './snell-testing';
 const factorsOf = (k: number, count = 3) => snellModules('test', snellClients(count, 0.5)[k].state);
 
 describe('SparseDeltaSums', () => {
-  it('measures the same gaps against the means of take as against the sums', () => {
+  it('measures the same gaps whether it divides on the way or reads the kept means', () => {
     const sums = new SparseDeltaSums(SNELL);
     for (let k = 0; k < 3; k++) for (const [module, f] of factorsOf(k)) sums.add(module, f, k + 1);
     const probe = [...factorsOf(0, 4)];
@@ -19,6 +19,21 @@ describe('SparseDeltaSums', () => {
     expect(after).toEqual(before);
     const [[module, { A, B }]] = probe;
     expect(after[module]).toBe(moduleGap(computeSparseDelta(A, B, SNELL).delta, means.get(module)?.data ?? new Float32Array()));
+  });
+
+  it('writes, while measuring gaps first, the very means take computes on its own', () => {
+    const fused = new SparseDeltaSums(SNELL);
+    const plain = new SparseDeltaSums(SNELL);
+    for (let k = 0; k < 3; k++) {
+      for (const [module, f] of factorsOf(k)) {
+        fused.add(module, f, k + 2);
+        plain.add(module, f, k + 2);
+      }
+    }
+
+    fused.gaps([...factorsOf(0, 4)], 9);
+
+    expect([...fused.take(9)]).toEqual([...plain.take(9)]);
   });
 
   it('forgets the means when more is added', () => {

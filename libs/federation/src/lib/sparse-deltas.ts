@@ -12,14 +12,15 @@ export interface SparseDeltaEngine {
   accumulate(modules: ReadonlyMap<string, SnellModuleFactors>, weight: number): Promise<void>;
   /**
    * The aggregation gap ‖S(κ(A_m, B_m)) − T_m‖ / ‖T_m‖ of every module against T_m = sum_m / total
-   * (as `moduleGap` against `take`'s float32 mean), computed where the sums are.
+   * (as `moduleGap` against `take`'s float32 mean), computed where the sums are. The engine keeps
+   * the means it divides on the way (until the next `accumulate` or `clear`): asking for gaps
+   * before `take` spares `take` its own pass.
    */
   gaps(modules: ReadonlyMap<string, SnellModuleFactors>, total: number): Promise<Record<string, number>>;
   /**
    * The running sums divided by `total` (float64, rounded to float32 once); the sums stay until
-   * `clear`. The engine keeps the means it returns (until the next `accumulate` or `clear`), so
-   * `gaps` with the same total afterwards compares against them without dividing again; callers
-   * must not write to them.
+   * `clear`. The engine keeps these means too (later `gaps` with the same total compare against
+   * them without dividing again); callers must not write to them.
    */
   take(total: number): Promise<Map<string, ExactDelta>>;
   /** Drops the running sums. */
@@ -53,74 +54,19 @@ function checkTotal(total: number): void {
 }
 
 /**
- * sum / total per module, rounded to float32 once, into arrays from `allocate` (worker threads
- * allocate shared memory, so the means are handed to the main thread without a copy).
- */
-export function meanOfSums(
-  sums: ReadonlyMap<string, ModuleSum>,
-  total: number,
-  allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
-): Map<string, ExactDelta> {
-  checkTotal(total);
-  const out = new Map<string, ExactDelta>();
-  for (const [module, { shape, acc }] of sums) {
-    const data = allocate(acc.length);
-    for (let i = 0; i < acc.length; i++) data[i] = acc[i] / total;
-    out.set(module, { shape: [shape[0], shape[1]], data });
-  }
-  return out;
-}
-
-/**
- * moduleGap(S(κ(A, B)), fround(sum / total)) of each module: the same number as against `take`'s
- * float32 mean, without materialising it. Where the mean is all zeros the gap is ‖S‖.
- */
-export function gapsAgainstSums(sums: ReadonlyMap<string, ModuleSum>, modules: Iterable<[string, SnellModuleFactors]>, total: number, cfg: SnellConfig): Record<string, number> {
-  checkTotal(total);
-  const gaps: Record<string, number> = {};
-  for (const [module, { A, B }] of modules) {
-    const entry = sums.get(module);
-    if (!entry) throw new Error(`sparse delta sums: no update had module ${module}`);
-    const { delta } = computeSparseDelta(A, B, cfg);
-    if (delta.length !== entry.acc.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${entry.acc.length}`);
-    const { acc } = entry;
-    let diff = 0;
-    let norm = 0;
-    for (let i = 0; i < acc.length; i++) {
-      const t = Math.fround(acc[i] / total);
-      const d = delta[i] - t;
-      diff += d * d;
-      norm += t * t;
-    }
-    gaps[module] = norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
-  }
-  return gaps;
-}
-
-/** moduleGap(S(κ(A, B)), mean) of each module against means `meanOfSums` returned: the same numbers as `gapsAgainstSums`. */
-export function gapsAgainstMeans(means: ReadonlyMap<string, ExactDelta>, modules: Iterable<[string, SnellModuleFactors]>, cfg: SnellConfig): Record<string, number> {
-  const gaps: Record<string, number> = {};
-  for (const [module, { A, B }] of modules) {
-    const mean = means.get(module);
-    if (!mean) throw new Error(`sparse delta sums: no update had module ${module}`);
-    const { delta } = computeSparseDelta(A, B, cfg);
-    if (delta.length !== mean.data.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${mean.data.length}`);
-    gaps[module] = moduleGap(delta, mean.data);
-  }
-  return gaps;
-}
-
-/**
- * The state an engine keeps between calls: the running sums, and the means of the last `take`
- * (valid until the sums change).
+ * The state an engine keeps between calls: the running sums and, once asked for with a total, their
+ * means fround(sum / total) per module, computed once by whichever of `gaps` and `take` reaches the
+ * module first and kept until the sums change. A round's close asks for the factor average's gaps
+ * first, so the division shares the gaps' pass over the sums instead of taking one of its own.
  */
 export class SparseDeltaSums {
-  sums = new Map<string, ModuleSum>();
-  private means: { total: number; deltas: Map<string, ExactDelta> } | null = null;
+  private sums = new Map<string, ModuleSum>();
+  private means: { total: number; data: Map<string, Float32Array> } | null = null;
 
+  /** `allocate` makes the arrays of the means (worker threads allocate shared memory). */
   constructor(
     private readonly cfg: SnellConfig,
-    private readonly allocate?: (length: number) => Float32Array,
+    private readonly allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
   ) {}
 
   add(module: string, factors: SnellModuleFactors, weight: number): void {
@@ -128,19 +74,66 @@ export class SparseDeltaSums {
     addSparseDelta(this.sums, module, factors, weight, this.cfg);
   }
 
+  /** sum / total per module (float64, rounded to float32 once), in the order modules were first summed. */
   take(total: number): Map<string, ExactDelta> {
-    if (this.means?.total !== total) this.means = { total, deltas: meanOfSums(this.sums, total, this.allocate) };
-    return this.means.deltas;
+    const means = this.meansFor(total);
+    const out = new Map<string, ExactDelta>();
+    for (const [module, { shape, acc }] of this.sums) {
+      let data = means.get(module);
+      if (!data) {
+        data = this.allocate(acc.length);
+        for (let i = 0; i < acc.length; i++) data[i] = acc[i] / total;
+        means.set(module, data);
+      }
+      out.set(module, { shape: [shape[0], shape[1]], data });
+    }
+    return out;
   }
 
+  /**
+   * moduleGap(S(κ(A_m, B_m)), mean_m) of every module against the mean `take` returns (where that
+   * mean is not computed yet, it is written in the same pass).
+   */
   gaps(modules: Iterable<[string, SnellModuleFactors]>, total: number): Record<string, number> {
-    if (this.means?.total === total) return gapsAgainstMeans(this.means.deltas, modules, this.cfg);
-    return gapsAgainstSums(this.sums, modules, total, this.cfg);
+    const means = this.meansFor(total);
+    const gaps: Record<string, number> = {};
+    for (const [module, { A, B }] of modules) {
+      const entry = this.sums.get(module);
+      if (!entry) throw new Error(`sparse delta sums: no update had module ${module}`);
+      const { delta } = computeSparseDelta(A, B, this.cfg);
+      const { acc } = entry;
+      if (delta.length !== acc.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${acc.length}`);
+      const known = means.get(module);
+      if (known) {
+        gaps[module] = moduleGap(delta, known);
+        continue;
+      }
+      // moduleGap(delta, mean) while writing the mean
+      const mean = this.allocate(acc.length);
+      let diff = 0;
+      let norm = 0;
+      for (let i = 0; i < acc.length; i++) {
+        const t = Math.fround(acc[i] / total);
+        mean[i] = t;
+        const d = delta[i] - t;
+        diff += d * d;
+        norm += t * t;
+      }
+      means.set(module, mean);
+      gaps[module] = norm === 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
+    }
+    return gaps;
   }
 
   clear(): void {
     this.sums = new Map();
     this.means = null;
+  }
+
+  private meansFor(total: number): Map<string, Float32Array> {
+    checkTotal(total);
+    if (this.means?.total !== total) this.means = { total, data: new Map() };
+    return this.means.data;
   }
 }
 
@@ -175,7 +168,7 @@ export function inThreadSparseDeltas(cfg: SnellConfig): SparseDeltaEngine {
         }
         return gaps;
       }),
-    take: (total) => inOrder(() => new Map(state.take(total))),
+    take: (total) => inOrder(() => state.take(total)),
     clear: () => inOrder(() => state.clear()),
     close: () => inOrder(() => undefined),
   };
