@@ -59,7 +59,15 @@ describe('snellExact', () => {
   });
 
   it('summarises the re-fit and the SNELL mode', () => {
-    expect(snellExact({ snell: SNELL }).summary()).toMatchObject({ name: 'snell-exact', refitSteps: 50, refitLr: 1e-3 });
+    expect(snellExact({ snell: SNELL, refitSteps: 50 }).summary()).toMatchObject({ name: 'snell-exact', refitSteps: 50, refitLr: 1e-3 });
+  });
+
+  it('re-fits nothing unless asked', async () => {
+    const result = await snellExact({ snell: SNELL }).aggregate(ctx, snellClients(3, 0.5));
+
+    expect(snellExact({ snell: SNELL }).summary()).toMatchObject({ refitSteps: 0 });
+    expect(result?.info?.['refitted']).toBe(0);
+    expect(result?.info?.['meanGap']).toBe(result?.info?.['meanGapFactorAverage']);
   });
 
   it('rejects negative refitSteps', () => {

@@ -12,7 +12,13 @@ import type { AggregationContext, AggregationResult, ClientUpdate, Strategy } fr
 export interface SnellExactOptions {
   /** The task's SNELL configuration (resolved): the gap depends on kernel, heads, sparsity. */
   snell: SnellConfig;
-  /** Adam steps fitting each module's global factors to the exact mean; 0 only measures the gap. */
+  /**
+   * Adam steps fitting each module's global factors to the exact mean, once per round (default 0:
+   * the next round starts from the factor average and the gap is only measured). The evaluated
+   * model is the exact mean either way; the re-fit only moves the factors the next round starts
+   * from, and each step costs about two S(κ) passes over the model on tfjs in the main thread
+   * (18.6 s at ViT-B r = 8 on a shared 2-core CPU), so a task sizes it to its round budget.
+   */
   refitSteps?: number;
   /** Adam learning rate of the re-fit, in factor units. */
   refitLr?: number;
@@ -120,7 +126,7 @@ async function sumAll(engine: SparseDeltaEngine, where: string, updates: readonl
  */
 export function snellExact(options: SnellExactOptions): Strategy {
   const cfg = options.snell;
-  const refitSteps = options.refitSteps ?? 50;
+  const refitSteps = options.refitSteps ?? 0;
   const refitLr = options.refitLr ?? 1e-3;
   requireOption(Number.isSafeInteger(refitSteps) && refitSteps >= 0, 'snellExact()', 'refitSteps', 'be an integer ≥ 0', refitSteps);
   requireOption(isPositiveFinite(refitLr), 'snellExact()', 'refitLr', 'be a finite number > 0', refitLr);
