@@ -10,9 +10,10 @@ export type { SparsifyResult } from './lib/sparsify';
 export { sparsify } from './lib/sparsify';
 export type { CompetitionThreshold } from './lib/threshold';
 export { competitionThreshold, floorToFloat32 } from './lib/threshold';
+export type { SnellMatMulOptions } from './lib/adapter';
 export { snellMatMul, sparseDelta, snellThreshold } from './lib/adapter';
 export type { SparseDeltaResult } from './lib/compute-sparse-delta';
-export { computeSparseDelta } from './lib/compute-sparse-delta';
+export { computeSparseDelta, SparseDeltaBuffers } from './lib/compute-sparse-delta';
 export { computeSparseDeltaTf } from './lib/compute-sparse-delta-tf';
 export type { AdapterFile } from './lib/adapter-file';
 export {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SnellConfig } from './config';
 import { checkFactors } from './factors';
+import { euclideanMergeFrom, euclideanParts } from './distance-kernel';
 import { mergeForward, mergeKernel, mergeWithGrad } from './merge-kernel';
 import { sparsify, sparsityWeight } from './sparsify';
 import { competitionThreshold, readDeltaSync, type CompetitionThreshold } from './threshold';
@@ -38,24 +39,39 @@ export function sparseDelta(A: tf.Tensor3D, B: tf.Tensor3D, cfg: SnellConfig, th
  *   dS = xᵀ·dy,  dΔW = dS ⊙ w,  (dA, dB) = kernel gradient,  dx = dy·Sᵀ,
  * with explicit transposes and plain matMuls throughout; the distances behind ΔW are evaluated once
  * in the backward for both S and the kernel gradient.
- * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold) and handed
- * to `onThreshold`, so that a caller running the same product again (a checkpointed block's
- * recomputation) can pass it back instead of reading and selecting again.
+ * Without `threshold`, τ is read with one dataSync of ΔW (cpu/wasm; see snellThreshold).
  */
+export interface SnellMatMulOptions {
+  /**
+   * receives τ when the op read it itself (no `threshold` given), so that a caller running the same
+   * product again (a checkpointed block's recomputation) can pass it back instead of reading again
+   */
+  onThreshold?: (threshold: CompetitionThreshold) => void;
+  /**
+   * keep the distances behind ΔW [H, in, out] from the forward for the backward, which then skips
+   * their evaluation (distance kernel, p = 2; bit-identical gradients). Costs that memory until the
+   * backward runs: for a product whose backward follows at once (a checkpointed block's
+   * recomputation), not for a whole forward pass.
+   */
+  keepDistances?: boolean;
+}
+
 export function snellMatMul(
   x: tf.Tensor2D,
   A: tf.Tensor3D,
   B: tf.Tensor3D,
   cfg: SnellConfig,
   threshold?: CompetitionThreshold,
-  onThreshold?: (threshold: CompetitionThreshold) => void,
+  options: SnellMatMulOptions = {},
 ): tf.Tensor2D {
+  const { onThreshold, keepDistances = false } = options;
   const [inFeatures] = checkFactors('snellMatMul()', A, B, cfg);
   if (x.rank !== 2 || x.shape[1] !== inFeatures) {
     throw new RangeError(`x passed to snellMatMul() must have shape [n, ${inFeatures}] but got [${x.shape.join(', ')}]`);
   }
   const dense = cfg.sparsity === 0;
   if (dense && cfg.kernel === 'linear') return lowRankMatMul(x, A, B);
+  const keep = keepDistances && cfg.kernel === 'distance' && cfg.p === 2;
   let th = threshold;
   /** S and its weight w from ΔW (w is undefined when dense: S = ΔW). */
   const sparse = (deltaW: tf.Tensor2D): { S: tf.Tensor2D; w?: tf.Tensor2D } => {
@@ -65,8 +81,15 @@ export function snellMatMul(
   };
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, a, b, save] = args as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-    save([xi, a, b]);
-    const deltaW = mergeForward(a, b, cfg);
+    let deltaW: tf.Tensor2D;
+    if (keep) {
+      const parts = euclideanParts(a, b);
+      save([xi, a, b, parts.Ac, parts.Bc, parts.dist]);
+      deltaW = euclideanMergeFrom(parts, cfg).deltaW;
+    } else {
+      save([xi, a, b]);
+      deltaW = mergeForward(a, b, cfg);
+    }
     if (!dense && !th) {
       th = competitionThreshold(readDeltaSync(deltaW, 'snellMatMul()'), cfg.sparsity);
       onThreshold?.(th);
@@ -77,10 +100,10 @@ export function snellMatMul(
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
         tf.tidy(() => {
-          const [sx, sa, sb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D];
+          const [sx, sa, sb, Ac, Bc, dist] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D?, tf.Tensor3D?, tf.Tensor3D?];
           const g = dy as tf.Tensor2D;
-          // One evaluation of the distances serves both ΔW (for S and w) and dA, dB.
-          const merged = mergeWithGrad(sa, sb, cfg);
+          // One evaluation of the distances (or the forward's, when kept) serves both ΔW (for S and w) and dA, dB.
+          const merged = Ac && Bc && dist ? euclideanMergeFrom({ Ac, Bc, dist }, cfg) : mergeWithGrad(sa, sb, cfg);
           const { S, w } = sparse(merged.deltaW);
           // Several [in, out] temporaries live here; each is released as soon as it is used, so the
           // backward's peak stays a few matrices above LoRA's, not a dozen.

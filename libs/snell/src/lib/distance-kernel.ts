@@ -150,8 +150,29 @@ export function distanceMergeWithGrad(
   cfg: SnellConfig,
 ): { deltaW: tf.Tensor2D; grad: (G: tf.Tensor2D) => [tf.Tensor3D, tf.Tensor3D] } {
   if (cfg.p === 1) return { deltaW: distanceMerge(A, B, cfg), grad: (G) => distanceMergeGrad(A, B, G, cfg) };
+  return euclideanMergeFrom(euclideanParts(A, B), cfg);
+}
+
+/** What the p = 2 merge and its gradient are computed from: the centred factors and per-head distances. */
+export interface EuclideanParts {
+  Ac: tf.Tensor3D;
+  Bc: tf.Tensor3D;
+  dist: tf.Tensor3D;
+}
+
+/** The centred factors and distances [H, in, out] of the p = 2 kernel (distanceMerge's own ops). */
+export function euclideanParts(A: tf.Tensor3D, B: tf.Tensor3D): EuclideanParts {
   const [Ac, Bc] = centred(A, B);
-  const dist = euclidean(Ac, Bc);
+  return { Ac, Bc, dist: euclidean(Ac, Bc) };
+}
+
+/**
+ * ΔW and its gradient from parts computed earlier (bit-identical to distanceMergeWithGrad on the
+ * same factors): a caller that holds the parts between a forward and its backward skips the
+ * distance evaluation there. The gradient releases `dist`.
+ */
+export function euclideanMergeFrom(parts: EuclideanParts, cfg: SnellConfig): { deltaW: tf.Tensor2D; grad: (G: tf.Tensor2D) => [tf.Tensor3D, tf.Tensor3D] } {
+  const { Ac, Bc, dist } = parts;
   return { deltaW: combineHeads(dist, cfg), grad: (G) => euclideanGradFrom(Ac, Bc, dist, G, cfg) };
 }
 

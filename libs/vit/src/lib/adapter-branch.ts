@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { snellMatMul } from '@fedsnell/snell';
-import type { CompetitionThreshold, SnellConfig } from '@fedsnell/snell';
+import type { CompetitionThreshold, SnellConfig, SnellMatMulOptions } from '@fedsnell/snell';
 
 export interface AdapterRegularisation {
   /** Dropout rate on the adapter input (reference: 0.1 in training). */
@@ -47,7 +47,7 @@ function dropoutMask(size: number, rate: number, seed: number): Float32Array {
 /**
  * The parallel SNELL (or LoRA) branch of one linear layer: x·S(ΔW) for x [rows, in], with
  * per-sample drop-path on its output (timm DropPath: keep with 1 − p, scale by 1/(1 − p)).
- * `onThreshold` receives τ when the branch had to read it (no `threshold` given).
+ * `options` go to snellMatMul (τ read back to the caller, distances kept for the backward).
  */
 export function adapterBranch(
   x: tf.Tensor2D,
@@ -56,9 +56,9 @@ export function adapterBranch(
   cfg: SnellConfig,
   reg?: AdapterRegularisation,
   threshold?: CompetitionThreshold,
-  onThreshold?: (threshold: CompetitionThreshold) => void,
+  options?: SnellMatMulOptions,
 ): tf.Tensor2D {
-  const delta = snellMatMul(x, a, b, cfg, threshold, onThreshold);
+  const delta = snellMatMul(x, a, b, cfg, threshold, options);
   if (!reg || reg.dropPath === 0) return delta;
   const rows = x.shape[0];
   const keep = new Float32Array(rows);

@@ -63,6 +63,8 @@ interface Pass {
   thresholds?: ReadonlyMap<string, CompetitionThreshold>;
   /** receives each threshold an adapter reads itself (a checkpointed block's first run) */
   readThresholds?: Map<string, CompetitionThreshold>;
+  /** adapters keep their distances for their backward (a checkpointed block's recomputation, whose backward follows at once) */
+  keepDistances?: boolean;
   checkpoint: boolean;
 }
 
@@ -205,7 +207,9 @@ export class VisionTransformer {
    * A block as one checkpointed op: its inputs are the block input and the block's trainables; the
    * backward recomputes it, replaying the random draws of the forward so dropout masks match, and
    * the competition thresholds the forward read (the same factors give the same τ), so the
-   * recomputation reads no ΔW back and selects no quantile.
+   * recomputation reads no ΔW back and selects no quantile. The recomputation's backward follows at
+   * once, so its adapters keep their distances for it (one block's worth of memory) rather than
+   * evaluating them again.
    */
   private checkpointedBlock(i: number, x: tf.Tensor2D, n: number, pass: Pass): tf.Tensor2D {
     const prefix = `blocks.${i}.`;
@@ -227,7 +231,7 @@ export class VisionTransformer {
         };
         reg = { ...reg, rng: recording ? record : () => draws[k++] };
       }
-      const run: Pass = recording ? { ...pass, trainables, reg, readThresholds: thresholds } : { ...pass, trainables, reg, thresholds };
+      const run: Pass = recording ? { ...pass, trainables, reg, readThresholds: thresholds } : { ...pass, trainables, reg, thresholds, keepDistances: true };
       const out = this.block(i, inputs[0] as tf.Tensor2D, n, run);
       recording = false;
       return out;
@@ -260,7 +264,10 @@ export class VisionTransformer {
     if (!a || !b || !pass.snell) return y;
     const read = pass.readThresholds;
     const onThreshold = read ? (th: CompetitionThreshold) => read.set(module, th) : undefined;
-    const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module), onThreshold);
+    const branch = adapterBranch(x, a as tf.Tensor3D, b as tf.Tensor3D, pass.snell, pass.reg, pass.thresholds?.get(module), {
+      onThreshold,
+      keepDistances: pass.keepDistances,
+    });
     return tf.add(y, branch) as tf.Tensor2D;
   }
 
