@@ -1,4 +1,4 @@
-import { computeSparseDelta, type SnellConfig } from '@fedsnell/snell';
+import { computeSparseDelta, SparseDeltaBuffers, type SnellConfig } from '@fedsnell/snell';
 import { moduleGap, type ExactDelta } from './aggregation-gap';
 import type { SnellModuleFactors } from './snell-modules';
 
@@ -36,8 +36,8 @@ export interface ModuleSum {
 }
 
 /** Adds weight · S(κ(A, B)) into `sums` (created on first use); shape changes between updates throw. */
-export function addSparseDelta(sums: Map<string, ModuleSum>, module: string, factors: SnellModuleFactors, weight: number, cfg: SnellConfig): void {
-  const { delta, shape } = computeSparseDelta(factors.A, factors.B, cfg);
+function addSparseDelta(sums: Map<string, ModuleSum>, module: string, factors: SnellModuleFactors, weight: number, cfg: SnellConfig, buffers: SparseDeltaBuffers): void {
+  const { delta, shape } = computeSparseDelta(factors.A, factors.B, cfg, buffers);
   let entry = sums.get(module);
   if (!entry) {
     entry = { shape, acc: new Float64Array(delta.length) };
@@ -62,6 +62,8 @@ function checkTotal(total: number): void {
 export class SparseDeltaSums {
   private sums = new Map<string, ModuleSum>();
   private means: { total: number; data: Map<string, Float32Array> } | null = null;
+  /** ΔW and S of one module at a time, reused: each is summed or compared at once */
+  private readonly buffers = new SparseDeltaBuffers();
 
   /** `allocate` makes the arrays of the means (worker threads allocate shared memory). */
   constructor(
@@ -71,7 +73,7 @@ export class SparseDeltaSums {
 
   add(module: string, factors: SnellModuleFactors, weight: number): void {
     this.means = null;
-    addSparseDelta(this.sums, module, factors, weight, this.cfg);
+    addSparseDelta(this.sums, module, factors, weight, this.cfg, this.buffers);
   }
 
   /** sum / total per module (float64, rounded to float32 once), in the order modules were first summed. */
@@ -100,7 +102,7 @@ export class SparseDeltaSums {
     for (const [module, { A, B }] of modules) {
       const entry = this.sums.get(module);
       if (!entry) throw new Error(`sparse delta sums: no update had module ${module}`);
-      const { delta } = computeSparseDelta(A, B, this.cfg);
+      const { delta } = computeSparseDelta(A, B, this.cfg, this.buffers);
       const { acc } = entry;
       if (delta.length !== acc.length) throw new Error(`sparse delta sums: module ${module} merges to ${delta.length} entries but the sums have ${acc.length}`);
       const known = means.get(module);

@@ -3,7 +3,7 @@ import type { NamedTensor } from '@fedsnell/tensor-io';
 import { relError } from '../testing/golden';
 import { reference64 } from '../testing/reference64';
 import { resolveSnellConfig, type SnellConfig } from './config';
-import { computeSparseDelta, merge64, merge64General } from './compute-sparse-delta';
+import { computeSparseDelta, merge64, merge64General, SparseDeltaBuffers } from './compute-sparse-delta';
 import { computeSparseDeltaTf } from './compute-sparse-delta-tf';
 import { initSnellFactors } from './init';
 import { absKeyHistogram, absQuantile64 } from './quantile';
@@ -62,6 +62,26 @@ describe('computeSparseDelta', () => {
 
     expect(histogram.reduce((a, b) => a + b, 0)).toBe(W.length);
     for (const q of [0, 0.5, 0.9, 1]) expect(absQuantile64(W, q, histogram)).toBe(absQuantile64(W, q));
+  });
+
+  it.each([
+    ['hard s=0.9', { rank: 8, sparsity: 0.9 }],
+    ['soft s=0.5', { rank: 8, sparsity: 0.5, threshold: 'soft' as const }],
+    ['dense', { rank: 8, sparsity: 0 }],
+    ['four heads', { rank: 16, heads: 4, sparsity: 0.7 }],
+  ])('gives the same result in reused buffers, module after module (%s)', (_name, partial) => {
+    const cfg = resolveSnellConfig(partial);
+    const rng = createRng(12);
+    const modules = [initSnellFactors(20, 30, cfg, rng), initSnellFactors(8, 12, cfg, rng), initSnellFactors(20, 30, cfg, rng)];
+    const buffers = new SparseDeltaBuffers();
+
+    for (const { A, B } of modules) {
+      const fresh = computeSparseDelta(A, B, cfg);
+      const reused = computeSparseDelta(A, B, cfg, buffers);
+
+      expect(reused.delta).toEqual(fresh.delta);
+      expect({ ...reused, delta: null }).toEqual({ ...fresh, delta: null });
+    }
   });
 
   const variants: [string, Partial<SnellConfig>][] = [

@@ -38,11 +38,16 @@ export function checkNamedFactors(fn: string, A: NamedTensor, B: NamedTensor, cf
  * (two heads, the default, in one pass over ΔW). With `histogram` (absKeyHistogram()), it also
  * counts the float32 keys of |ΔW| row by row, as absQuantile64 takes them. Finite float32 factors
  * give a finite ΔW (a squared float32 difference is below 1e78), so there is no NaN to count.
+ * `out` (in·out entries, any contents) receives ΔW instead of a new array.
  */
-export function merge64(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histogram?: Uint32Array): Float64Array {
+export function merge64(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histogram?: Uint32Array, out?: Float64Array): Float64Array {
+  const size = A.shape[1] * B.shape[1];
+  if (out && out.length !== size) throw new RangeError(`out passed to merge64() must have ${size} entries but has ${out.length}`);
   const unrolled = cfg.kernel === 'distance' && cfg.p === 2 && cfg.rank / cfg.heads === 4;
-  if (unrolled && cfg.heads === 2) return mergeL2Width4TwoHeads(A, B, cfg, histogram);
-  const W = unrolled ? mergeL2Width4(A, B, cfg) : merge64General(A, B, cfg);
+  if (unrolled && cfg.heads === 2) return mergeL2Width4TwoHeads(A, B, cfg, out ?? new Float64Array(size), histogram);
+  const W = out ? out.fill(0) : new Float64Array(size);
+  if (unrolled) mergeL2Width4(A, B, cfg, W);
+  else merge64General(A, B, cfg, W);
   if (!histogram) return W;
   const outF = B.shape[1];
   const row = new Float32Array(outF);
@@ -54,11 +59,10 @@ export function merge64(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histog
 }
 
 /** mergeL2Width4 for two heads: both in one pass over ΔW, each entry summed as 0 + c₀·d₀ + c₁·d₁. */
-function mergeL2Width4TwoHeads(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, histogram?: Uint32Array): Float64Array {
+function mergeL2Width4TwoHeads(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, W: Float64Array, histogram?: Uint32Array): Float64Array {
   const [inF, outF] = [A.shape[1], B.shape[1]];
   const a = Float64Array.from(A.data);
   const b = Float64Array.from(B.data);
-  const W = new Float64Array(inF * outF);
   const [c0, c1] = headCoefficients(cfg);
   const second = outF * 4;
   const row = new Float32Array(outF);
@@ -99,11 +103,11 @@ function mergeL2Width4TwoHeads(A: NamedTensor, B: NamedTensor, cfg: SnellConfig,
   return W;
 }
 
-function mergeL2Width4(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float64Array {
+/** Adds ΔW into W (zeros on entry). */
+function mergeL2Width4(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, W: Float64Array): Float64Array {
   const [inF, outF] = [A.shape[1], B.shape[1]];
   const a = Float64Array.from(A.data);
   const b = Float64Array.from(B.data);
-  const W = new Float64Array(inF * outF);
   const coeffs = headCoefficients(cfg);
   // Rows outside, heads inside: each row of W stays in cache while every head adds to it, in the
   // same order per entry as heads outside (so the sums are the same bits).
@@ -132,11 +136,10 @@ function mergeL2Width4(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float6
 }
 
 /** merge64 for any kernel, norm and head width (what the unrolled case must equal). */
-export function merge64General(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): Float64Array {
+export function merge64General(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, W: Float64Array = new Float64Array(A.shape[1] * B.shape[1])): Float64Array {
   const [inF, outF, d] = [A.shape[1], B.shape[1], cfg.rank / cfg.heads];
   const a = Float64Array.from(A.data);
   const b = Float64Array.from(B.data);
-  const W = new Float64Array(inF * outF);
   const linear = cfg.kernel === 'linear';
   const coeffs = linear ? [1] : headCoefficients(cfg);
   for (let h = 0; h < cfg.heads; h++) {
@@ -168,27 +171,51 @@ export function merge64General(A: NamedTensor, B: NamedTensor, cfg: SnellConfig)
  * aggregation, `fedsnell delta`, merging). Computed in float64 on the CPU — the merge, τ, the mask
  * and ΔW·|ΔW| — and rounded to float32 once, so it equals the float64 reference up to that
  * rounding on any finite adapter, independent of the tfjs backend (≈ as fast as tfjs on wasm).
+ * With `buffers`, ΔW and the returned delta live in them (the delta is valid until the next call
+ * with the same buffers): a caller that computes module after module and uses each delta at once
+ * skips allocating, and the OS faulting in, a fresh 12 bytes per entry every time.
  */
-export function computeSparseDelta(A: NamedTensor, B: NamedTensor, cfg: SnellConfig): SparseDeltaResult {
+export function computeSparseDelta(A: NamedTensor, B: NamedTensor, cfg: SnellConfig, buffers?: SparseDeltaBuffers): SparseDeltaResult {
   const [inF, outF] = checkNamedFactors(FN, A, B, cfg);
   const shape: [number, number] = [inF, outF];
+  const size = inF * outF;
   if (cfg.sparsity === 0) {
-    const W = merge64(A, B, cfg);
-    return { delta: Float32Array.from(W), shape, tau: 0, kept: W.length };
+    const W = merge64(A, B, cfg, undefined, buffers?.merged(size));
+    const delta = buffers ? buffers.delta(size) : new Float32Array(size);
+    delta.set(W);
+    return { delta, shape, tau: 0, kept: size };
   }
   const histogram = absKeyHistogram();
-  const W = merge64(A, B, cfg, histogram);
+  const W = merge64(A, B, cfg, histogram, buffers?.merged(size));
   const tau = absQuantile64(W, cfg.sparsity, histogram);
   const soft = cfg.threshold === 'soft';
-  const delta = new Float32Array(W.length);
+  const delta = buffers ? buffers.delta(size) : new Float32Array(size);
   let kept = 0;
-  for (let i = 0; i < W.length; i++) {
+  for (let i = 0; i < size; i++) {
     const v = W[i];
     const m = Math.abs(v);
     if (m > tau) {
       delta[i] = soft ? v * (m - tau) : v * m;
       kept++;
-    }
+    } else delta[i] = 0;
   }
   return { delta, shape, tau, kept };
+}
+
+/** Scratch memory computeSparseDelta reuses from call to call (grown to the largest module seen). */
+export class SparseDeltaBuffers {
+  private w = new Float64Array(0);
+  private d = new Float32Array(0);
+
+  /** `size` entries for ΔW, contents undefined. */
+  merged(size: number): Float64Array {
+    if (this.w.length < size) this.w = new Float64Array(size);
+    return this.w.subarray(0, size);
+  }
+
+  /** `size` entries for S(ΔW), contents undefined. */
+  delta(size: number): Float32Array {
+    if (this.d.length < size) this.d = new Float32Array(size);
+    return this.d.subarray(0, size);
+  }
 }
