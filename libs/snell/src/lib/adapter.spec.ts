@@ -32,7 +32,35 @@ const configs: [string, SnellConfig][] = [
 ];
 
 describeOnBackends('snellMatMul', () => {
+  it('evaluates the distances once per forward and backward when it keeps them (p = 2), twice otherwise', async () => {
+    const cfg = resolveSnellConfig({ rank: 4, sparsity: 0.6 });
+    const { A, B } = tf.tidy(() => factors(6, 5, cfg, 1, 8));
+    const x = randomX(3, 6, 2);
+    const roots = async (keepDistances: boolean): Promise<number> => {
+      const info = await tf.profile(() => {
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(snellMatMul(x, a as tf.Tensor3D, b as tf.Tensor3D, cfg, undefined, { keepDistances })))([A, B]);
+        tf.dispose(grads);
+      });
+      return info.kernels.filter((k) => k.name === 'Sqrt').length;
+    };
+    expect(await roots(true)).toBe(1);
+    expect(await roots(false)).toBe(2);
+    tf.dispose([A, B, x]);
+  });
+
   describe.each(configs)('%s', (_name, cfg) => {
+    it('gives the same value and gradients, bit for bit, when it keeps the distances for the backward', () =>
+      tf.tidy(() => {
+        const { A, B } = factors(6, 5, cfg, 1, 8);
+        const x = randomX(3, 6, 2);
+        const g = randomX(3, 5, 4);
+        const run = (keepDistances: boolean) =>
+          tf.grads((xi: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(snellMatMul(xi as tf.Tensor2D, a as tf.Tensor3D, b as tf.Tensor3D, cfg, undefined, { keepDistances }), g)))([x, A, B]).map((t) => Array.from(t.dataSync()));
+        const plain = run(false);
+        expect(run(true)).toEqual(plain);
+        expect(plain[1].some((v) => v !== 0)).toBe(true);
+      }));
+
     it('equals x·sparseDelta(A, B)', () =>
       tf.tidy(() => {
         const { A, B } = factors(6, 5, cfg, 1);
