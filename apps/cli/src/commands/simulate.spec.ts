@@ -52,7 +52,7 @@ describe('fedsnell simulate', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('federates virtual clients: the table with the baseline first, then report, chart and adapter in --out', async () => {
-    const r = await fedsnell(small('plain'));
+    const r = await fedsnell(small('plain', '--workers', '1'));
 
     expect(r.stderr.split('\n').filter((l) => l.startsWith('fedsnell'))).toEqual([]);
     expect(r.code).toBe(0);
@@ -72,9 +72,10 @@ describe('fedsnell simulate', () => {
     expect(existsSync(join(work, 'plain/adapter.safetensors'))).toBe(true);
   }, 90_000);
 
-  it('repeats a run with stragglers and dropouts bit for bit, and accepts exactly the clients drawn to reply', async () => {
-    const args = (out: string) => small(out, '--rounds', '3', '--dropouts', '0.25', '--stragglers', '0.25', '--min-replies', '1', '--seed', '5', '--no-baseline', '--json');
-    const [a, b] = await Promise.all([fedsnell(args('a')), fedsnell(args('b'))]);
+  it('repeats a run with stragglers and dropouts bit for bit, on this thread or two, and accepts exactly the clients drawn to reply', async () => {
+    const args = (out: string, workers: string) =>
+      small(out, '--rounds', '3', '--dropouts', '0.25', '--stragglers', '0.25', '--min-replies', '1', '--seed', '5', '--no-baseline', '--json', '--workers', workers);
+    const [a, b] = await Promise.all([fedsnell(args('a', '1')), fedsnell(args('b', '2'))]);
 
     expect([a.code, b.code]).toEqual([0, 0]);
     const roundsA = (JSON.parse(a.stdout.trim().split('\n').pop() as string) as { rounds: JsonRound[] }).rounds;
@@ -91,12 +92,14 @@ describe('fedsnell simulate', () => {
   }, 120_000);
 
   it('refuses options that cannot run in one line naming the flag', async () => {
-    const [perRound, draws] = await Promise.all([
+    const [perRound, draws, workers] = await Promise.all([
       fedsnell(['simulate', '--clients', '5', '--clients-per-round', '6']),
       fedsnell(['simulate', '--stragglers', '0.7', '--dropouts', '0.6']),
+      fedsnell(['simulate', '--workers', 'many']),
     ]);
 
-    expect([perRound.code, draws.code]).toEqual([1, 1]);
+    expect([perRound.code, draws.code, workers.code]).toEqual([1, 1, 1]);
+    expect(workers.stderr.trim()).toBe("fedsnell simulate: --workers must be auto or an integer in [1, 64] but got 'many'");
     expect(perRound.stderr.trim()).toBe('fedsnell simulate: --clients-per-round must be at most --clients (5) but got 6');
     expect(draws.stderr.trim()).toBe('fedsnell simulate: --stragglers and --dropouts are probabilities of one draw and must add up to at most 1 but got 0.7 + 0.6');
   }, 60_000);

@@ -14,6 +14,7 @@ import { tableHeader, tableRow, writeRunReport, type RoundRow } from '../lib/rep
 import { SimClock } from '../lib/sim-clock';
 import { simulationShards } from '../lib/sim-shards';
 import { VirtualFleet, type SimulationData } from '../lib/simulation';
+import { SimWorkers } from '../lib/sim-workers';
 import { readTask } from './coordinator';
 import { backboneName, baselineRow, DEFAULT_BACKBONE, DEFAULT_TASK, displayPath, roundRow, roundTraffic } from './demo';
 
@@ -34,6 +35,7 @@ export interface SimulateOpts {
   stragglers: number;
   dropouts: number;
   seed: number;
+  workers: string;
   strategy?: string;
   baseline: boolean;
   verbose?: boolean;
@@ -71,6 +73,7 @@ export function registerSimulate(program: Command): void {
     .option('--stragglers <p>', 'probability that a selected client replies only after its round has closed', numberOption('--stragglers', 0, 1), 0)
     .option('--dropouts <p>', 'probability that a selected client never replies in a round', numberOption('--dropouts', 0, 1), 0)
     .option('--seed <n>', "seed of the task (sampling, initialisation, training), the shards and the stragglers/dropouts", numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
+    .option('--workers <n>', 'training threads (each with its own copy of the backbone); 1: train on this thread; auto: one per core, at most 4', 'auto')
     .option('--strategy <name>', "aggregation strategy instead of the task file's (fedavg, fedprox, fedadam, median, snell-exact, …)")
     .option('--no-baseline', 'skip the head-only baseline (first row)')
     .option('--verbose', "log the coordinator's events on stderr")
@@ -83,6 +86,7 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
   const started = performance.now();
   const perRound = opts.clientsPerRound ?? Math.min(10, opts.clients);
   checkOptions(opts, perRound);
+  const threads = workerCount(opts.workers);
   const backboneDir = resolve(opts.backbone);
   if (!existsSync(join(backboneDir, 'config.json')) || !existsSync(join(backboneDir, 'model.safetensors'))) {
     throw new CliError(`no backbone at ${opts.backbone} (config.json + model.safetensors); pass --backbone DIR`);
@@ -114,7 +118,7 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
       `stragglers ${opts.stragglers}, dropouts ${opts.dropouts}, seed ${opts.seed}`,
   );
   const backend = await selectBackend('wasm');
-  say(`simulate: backbone ${displayPath(backboneDir)}, task ${displayPath(resolve(opts.task))} (${totalRounds} rounds, strategy ${task.strategy.name}), backend ${backend}`);
+  say(`simulate: backbone ${displayPath(backboneDir)}, task ${displayPath(resolve(opts.task))} (${totalRounds} rounds, strategy ${task.strategy.name}), backend ${backend}, ${threads > 1 ? `${threads} training threads` : 'training on this thread'}`);
 
   const rows: RoundRow[] = [];
   const printRow = (row: RoundRow) => {
@@ -128,6 +132,14 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
   // one frozen backbone for every virtual client: the bytes read once, the model built once
   const { folder, model } = await loadBackbone(backboneDir);
   const clock = new SimClock();
+  const backboneBytes = new Uint8Array(await readFile(join(backboneDir, 'model.safetensors')));
+  let workers: SimWorkers | undefined;
+  try {
+    workers = threads > 1 ? await SimWorkers.start(threads, { backend, backboneBytes, configJson: folder.configJson, ...pool }) : undefined;
+  } catch (error) {
+    model.dispose();
+    throw new CliError(`could not start ${threads} training threads (${errorMessage(error)}); pass --workers 1 to train on this thread`);
+  }
   const clientToken = randomBytes(12).toString('base64url');
   const adminToken = randomBytes(12).toString('base64url');
   let service;
@@ -147,6 +159,7 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
     });
   } catch (error) {
     model.dispose();
+    await workers?.close();
     throw error;
   }
   const url = service.coordinator.url;
@@ -161,10 +174,11 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
     token: clientToken,
     data,
     shared: { model, tensors: folder.tensors },
-    backbone: { bytes: new Uint8Array(await readFile(join(backboneDir, 'model.safetensors'))), sha256: folder.sha256 },
+    backbone: { bytes: backboneBytes, sha256: folder.sha256 },
     backend,
     fates: { seed: opts.seed, dropouts: opts.dropouts, stragglers: opts.stragglers },
     clock,
+    workers,
     coordinator: {
       rounds: async () => (await api<{ rounds: RoundRecord[] }>('/api/rounds')).rounds,
       readyClients: async () => (await api<{ clients: { ready?: boolean; connected?: boolean }[] }>('/api/clients')).clients.filter((c) => c.ready && c.connected).length,
@@ -198,6 +212,7 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
         stragglers: opts.stragglers,
         dropouts: opts.dropouts,
         seed: opts.seed,
+        trainingThreads: threads,
         clock: 'simulated: a round missing a reply waits until its deadline, and the clock jumps there at once (seconds column)',
         clientOutcomes: outcomes,
       },
@@ -237,8 +252,17 @@ export async function simulate(opts: SimulateOpts): Promise<SimulationResult> {
   } finally {
     await fleet.stop('simulation over');
     await service.close();
+    await workers?.close();
     model.dispose();
   }
+}
+
+/** `--workers`: a count, or auto (one per core, at most 4). */
+function workerCount(flag: string): number {
+  if (flag === 'auto') return Math.max(1, Math.min(4, cpus().length));
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliError(`--workers must be auto or an integer in [1, 64] but got '${flag}'`, { code: 'USAGE' });
+  return n;
 }
 
 function checkOptions(opts: SimulateOpts, perRound: number): void {

@@ -15,6 +15,7 @@ import { loadTfjsTask, trainInThread, type DatasetData, type SharedModel } from 
 import type { RoundRecord } from '@fedsnell/coordinator';
 import { deriveSeed, mulberry32, rawImageDataset, type RawImage } from '@fedsnell/data';
 import type { SimClock } from './sim-clock';
+import type { SimWorkers } from './sim-workers';
 
 /** What a virtual client does in a round it is selected for. */
 export type Fate = 'reply' | 'straggle' | 'drop';
@@ -64,6 +65,8 @@ export interface FleetOptions {
   fates: FateOptions;
   clock: SimClock;
   coordinator: CoordinatorView;
+  /** training threads; absent: every client trains on this thread, one at a time */
+  workers?: SimWorkers;
   /** the longest real wait for a step of the lockstep (a training request, a reply) before giving up */
   waitMs?: number;
 }
@@ -93,6 +96,8 @@ export class VirtualFleet {
   private readonly clients: Client[];
   private readonly turns = new Mailbox<Turn>();
   private readonly outcomes = new Mailbox<Outcome>();
+  private readonly signals = new Mailbox<true>();
+  private readonly signalled = new Set<string>();
   private readonly ready = new Set<string>();
   private readonly waitMs: number;
   private failure: Error | undefined;
@@ -116,7 +121,7 @@ export class VirtualFleet {
           userAgent: `fedsnell-simulate node/${process.versions.node}`,
           backbones: this.backboneCache(),
           data: this.shard(id, o.data.shards[k]),
-          backend: this.trainingBackend(id),
+          backend: this.trainingBackend(id, o.data.shards[k]),
         },
       ),
     );
@@ -155,7 +160,10 @@ export class VirtualFleet {
   async playRounds(totalRounds: number, onClosed: (record: RoundRecord) => void): Promise<void> {
     let late: { id: string; round: number; reply: () => void }[] = [];
     for (let round = 0; round < totalRounds; round++) {
-      const opened = await this.waitForRound(round, () => true);
+      // a round has opened when one of its clients is handed its training; it has closed when
+      // round:end reaches the clients (sent after the coordinator recorded it)
+      await this.signals.take(`open#${round}`, this.waitMs, `round ${round} to open`, () => this.checkAlive());
+      const opened = await this.record(round);
       if (opened.status === 'open') {
         const selected = [...opened.selected].sort();
         // last round's stragglers reply now: the coordinator refuses them as late (or, when the task
@@ -165,50 +173,67 @@ export class VirtualFleet {
           await this.outcomes.take(key(straggler.id, straggler.round), this.waitMs, `the late reply of ${straggler.id} in round ${straggler.round}`);
         }
         late = [];
+        const turns = await Promise.all(selected.map((id) => this.turns.take(key(id, round), this.waitMs, `${id} to start training round ${round}`, () => this.checkAlive())));
+        const fates = selected.map((id) => fateOf(this.o.fates, round, this.ids.indexOf(id)));
+        // clients start training in id order: on this thread one at a time, each as soon as the one
+        // before has trained; with threads, on the first idle one. Updates are delivered in id order,
+        // each once the one before has been answered, so the coordinator sees the same sequence
+        let chain: Promise<unknown> = Promise.resolve();
+        const trained = turns.map((turn, i) => {
+          if (fates[i] === 'drop') return null;
+          const started = this.o.workers ? turn.run() : chain.then(() => turn.run());
+          const result = started.then(
+            (state) => ({ ok: true as const, state }),
+            (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) }),
+          );
+          chain = result;
+          return result;
+        });
         let undelivered = false;
-        let deadline = 0;
-        for (const id of selected) {
-          const turn = await this.turns.take(key(id, round), this.waitMs, `${id} to start training round ${round}`, () => this.checkAlive());
-          deadline = turn.round.start.deadline;
-          const fate = fateOf(this.o.fates, round, this.ids.indexOf(id));
-          if (fate === 'drop') {
+        for (let i = 0; i < selected.length; i++) {
+          const id = selected[i];
+          const turn = turns[i];
+          const result = await trained[i];
+          if (result === null) {
             undelivered = true;
             continue;
           }
-          let trained: TrainedRound;
-          try {
-            trained = await turn.run();
-          } catch (error) {
-            turn.reject(error instanceof Error ? error : new Error(String(error)));
+          if (!result.ok) {
+            turn.reject(result.error);
             undelivered = true;
             continue;
           }
-          if (fate === 'straggle') {
-            late.push({ id, round, reply: () => turn.resolve(trained) });
+          if (fates[i] === 'straggle') {
+            late.push({ id, round, reply: () => turn.resolve(result.state) });
             undelivered = true;
             continue;
           }
-          turn.resolve(trained);
+          turn.resolve(result.state);
           const outcome = await this.outcomes.take(key(id, round), this.waitMs, `the reply of ${id} in round ${round}`);
           if (outcome !== 'accepted') undelivered = true;
         }
         // the coordinator would wait for the missing replies until a timer closes the round
         // (the grace after minReplies, else the deadline), and so does its clock, one timer at a time
+        const deadline = turns[0].round.start.deadline;
         if (undelivered) while (this.o.clock.fireNext(deadline + 1)) await new Promise((r) => setImmediate(r));
       }
-      onClosed(await this.waitForRound(round, (r) => r.status !== 'open'));
+      await this.signals.take(`end#${round}`, this.waitMs, `round ${round} to close`, () => this.checkAlive());
+      onClosed(await this.record(round));
     }
   }
 
-  private async waitForRound(round: number, ok: (r: RoundRecord) => boolean): Promise<RoundRecord> {
-    const started = Date.now();
-    for (;;) {
-      this.checkAlive();
-      const found = (await this.o.coordinator.rounds()).find((r) => r.round === round);
-      if (found && ok(found)) return found;
-      if (Date.now() - started > this.waitMs) throw new Error(`round ${round} did not ${found ? 'close' : 'open'} within ${this.waitMs / 1000} s`);
-      await delay(5);
-    }
+  /** The coordinator's record of `round` (open or closed). */
+  private async record(round: number): Promise<RoundRecord> {
+    const found = (await this.o.coordinator.rounds()).find((r) => r.round === round);
+    if (!found) throw new Error(`the coordinator lists no round ${round}`);
+    return found;
+  }
+
+  /** Sends `name` to the lockstep once, however many clients report it. */
+  private signal(name: string): void {
+    if (this.signalled.has(name)) return;
+    this.signalled.add(name);
+    this.signals.put(name, true);
   }
 
   private checkAlive(): void {
@@ -226,6 +251,8 @@ export class VirtualFleet {
         return this.outcomes.put(key(id, event.round), 'skipped');
       case 'round:failed':
         return this.outcomes.put(key(id, event.round), 'failed');
+      case 'round:end':
+        return this.signal(`end#${event.end.round}`);
     }
   }
 
@@ -255,7 +282,7 @@ export class VirtualFleet {
   }
 
   /** The shared model, trained when the lockstep gives this client its turn. */
-  private trainingBackend(id: string): TrainingBackend<DatasetData> {
+  private trainingBackend(id: string, shard: number[]): TrainingBackend<DatasetData> {
     return {
       init: async () => this.o.backend,
       load: async (input) =>
@@ -271,7 +298,10 @@ export class VirtualFleet {
                 round.signal.removeEventListener('abort', onAbort);
                 fn(v);
               };
-              this.turns.put(key(id, round.start.round), { round, run: () => trainInThread(args), resolve: settle(resolve), reject: settle(reject) });
+              this.signal(`open#${round.start.round}`);
+              const workers = this.o.workers;
+              const run = workers ? () => workers.train({ shard, initial: round.initial, config: args.config, snell: args.task.snell }) : () => trainInThread(args);
+              this.turns.put(key(id, round.start.round), { round, run, resolve: settle(resolve), reject: settle(reject) });
             }),
           this.o.shared,
         ),
