@@ -49,6 +49,18 @@ describe('SparseDeltaSums', () => {
     expect(second.get(module)?.data).not.toEqual(first.get(module)?.data);
   });
 
+  it('never writes again into a mean it handed out', () => {
+    const sums = new SparseDeltaSums(SNELL);
+    for (const [module, f] of factorsOf(0)) sums.add(module, f, 2);
+    const [first] = sums.take(2).values();
+    const copy = Float32Array.from(first.data);
+
+    const [other] = sums.take(4).values();
+
+    expect(first.data).toEqual(copy);
+    expect(other.data).toEqual(copy.map((v) => Math.fround(v / 2)));
+  });
+
   it('writes the means into the arrays the allocator gives', () => {
     const sums = new SparseDeltaSums(SNELL, (length) => new Float32Array(new SharedArrayBuffer(4 * length)));
     for (const [module, f] of factorsOf(0)) sums.add(module, f, 2);

@@ -30,17 +30,30 @@ export interface SparseDeltaEngine {
 }
 
 /** One module's running sum Σ_k w_k · S_k in float64. */
-export interface ModuleSum {
+interface ModuleSum {
   shape: [number, number];
   acc: Float64Array;
+  /**
+   * Memory for the module's first mean, allocated and written once when the module is first summed:
+   * the OS faults its pages in while updates arrive rather than at the round's close.
+   */
+  spare: Float32Array | null;
 }
 
 /** Adds weight · S(κ(A, B)) into `sums` (created on first use); shape changes between updates throw. */
-function addSparseDelta(sums: Map<string, ModuleSum>, module: string, factors: SnellModuleFactors, weight: number, cfg: SnellConfig, buffers: SparseDeltaBuffers): void {
+function addSparseDelta(
+  sums: Map<string, ModuleSum>,
+  module: string,
+  factors: SnellModuleFactors,
+  weight: number,
+  cfg: SnellConfig,
+  buffers: SparseDeltaBuffers,
+  allocate: (length: number) => Float32Array,
+): void {
   const { delta, shape } = computeSparseDelta(factors.A, factors.B, cfg, buffers);
   let entry = sums.get(module);
   if (!entry) {
-    entry = { shape, acc: new Float64Array(delta.length) };
+    entry = { shape, acc: new Float64Array(delta.length), spare: allocate(delta.length).fill(0) };
     sums.set(module, entry);
   } else if (entry.shape[0] !== shape[0] || entry.shape[1] !== shape[1]) {
     throw new Error(`sparse delta sums: module ${module} merges to [${shape}] but earlier updates merged to [${entry.shape}]`);
@@ -73,17 +86,18 @@ export class SparseDeltaSums {
 
   add(module: string, factors: SnellModuleFactors, weight: number): void {
     this.means = null;
-    addSparseDelta(this.sums, module, factors, weight, this.cfg, this.buffers);
+    addSparseDelta(this.sums, module, factors, weight, this.cfg, this.buffers, this.allocate);
   }
 
   /** sum / total per module (float64, rounded to float32 once), in the order modules were first summed. */
   take(total: number): Map<string, ExactDelta> {
     const means = this.meansFor(total);
     const out = new Map<string, ExactDelta>();
-    for (const [module, { shape, acc }] of this.sums) {
+    for (const [module, entry] of this.sums) {
+      const { shape, acc } = entry;
       let data = means.get(module);
       if (!data) {
-        data = this.allocate(acc.length);
+        data = this.meanArray(entry);
         for (let i = 0; i < acc.length; i++) data[i] = acc[i] / total;
         means.set(module, data);
       }
@@ -111,7 +125,7 @@ export class SparseDeltaSums {
         continue;
       }
       // moduleGap(delta, mean) while writing the mean
-      const mean = this.allocate(acc.length);
+      const mean = this.meanArray(entry);
       let diff = 0;
       let norm = 0;
       for (let i = 0; i < acc.length; i++) {
@@ -130,6 +144,13 @@ export class SparseDeltaSums {
   clear(): void {
     this.sums = new Map();
     this.means = null;
+  }
+
+  /** The spare array the first time (a mean handed out is never written again), a new one after. */
+  private meanArray(entry: ModuleSum): Float32Array {
+    const data = entry.spare ?? this.allocate(entry.acc.length);
+    entry.spare = null;
+    return data;
   }
 
   private meansFor(total: number): Map<string, Float32Array> {
