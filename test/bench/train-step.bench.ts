@@ -196,18 +196,21 @@ async function benchDefaultClient(specs: BenchModelSpec[], args: Args, results: 
     what:
       'train() of @fedsnell/train/node as the Node client and `fedsnell train` run it by default: workers auto (one per core, at most 4, on wasm, for backbones >= 0.1 GFLOP per image), ' +
       'trainer defaults (per-block checkpointing, adapter dropout 0.1, drop-path 0.1, AdamW); median wall time between optimizer steps after the warm-up; ' +
-      'ratio = images/s over the torch step at the same batch (torch_step.py, no block checkpointing). mask-based tuning is left out (its gradient masks keep it on one thread).',
+      'ratio = images/s over the torch step at the same batch (torch_step.py, no block checkpointing); overOneThread = the same run with workers 1 (oneThreadRuns). mask-based tuning is left out (its gradient masks keep it on one thread).',
   };
   for (const spec of specs) {
     const rows: Record<string, DefaultClientTiming | { error: string }> = {};
+    const oneThread: Record<string, DefaultClientTiming | { error: string }> = {};
     for (const method of methods) {
-      try {
-        const t = await timeDefaultClient(spec, method, { batch: args.batch[spec.name], warmup: args.warmup, steps: Math.max(2, args.steps) });
-        rows[method] = t;
-        log(`${spec.name} default client ${method}: ${t.workers} worker(s), ${t.medianStepMs} ms/step, ${t.imagesPerSecond} img/s`);
-      } catch (err) {
-        rows[method] = { error: err instanceof Error ? err.message : String(err) };
-        log(`${spec.name} default client ${method} failed: ${String(err)}`);
+      for (const [into, workers] of [[rows, 'auto'], [oneThread, 1]] as const) {
+        try {
+          const t = await timeDefaultClient(spec, method, { batch: args.batch[spec.name], warmup: args.warmup, steps: Math.max(2, args.steps), workers });
+          into[method] = t;
+          log(`${spec.name} default client ${method} (workers ${workers}): ${t.workers} worker(s), ${t.medianStepMs} ms/step, ${t.imagesPerSecond} img/s`);
+        } catch (err) {
+          into[method] = { error: err instanceof Error ? err.message : String(err) };
+          log(`${spec.name} default client ${method} (workers ${workers}) failed: ${String(err)}`);
+        }
       }
     }
     const torch = results[spec.name]['torch'] as TorchResult | undefined;
@@ -218,9 +221,11 @@ async function benchDefaultClient(specs: BenchModelSpec[], args: Args, results: 
       const t = torch?.ok ? torch.methods?.[method] : undefined;
       const ratio = row && !('error' in row) && t ? round3(row.imagesPerSecond / t.imagesPerSecond) : null;
       const target = targets[method];
-      ratios[method] = { overTorch: ratio, target: target ?? null, meetsTarget: target === undefined || ratio === null ? null : ratio >= target };
+      const one = oneThread[method];
+      const speedup = row && !('error' in row) && one && !('error' in one) ? round3(row.imagesPerSecond / one.imagesPerSecond) : null;
+      ratios[method] = { overTorch: ratio, target: target ?? null, meetsTarget: target === undefined || ratio === null ? null : ratio >= target, overOneThread: speedup };
     }
-    out[spec.name] = { runs: rows, overTorchImagesPerSecond: ratios };
+    out[spec.name] = { runs: rows, oneThreadRuns: oneThread, overTorchImagesPerSecond: ratios };
   }
   return out;
 }

@@ -22,14 +22,15 @@ export interface DefaultClientTiming {
 
 /**
  * Optimizer steps exactly as the Node client trains a round: `train` of @fedsnell/train/node with
- * `workers: 'auto'` and the trainer defaults (block checkpointing, adapter dropout and drop-path 0.1,
+ * `workers: 'auto'` (or the count given, for a comparison) and the trainer defaults (block checkpointing, adapter dropout and drop-path 0.1,
  * AdamW), on seeded random weights and images of the bench's shapes, on the backend already set.
  */
 export async function timeDefaultClient(
   spec: BenchModelSpec,
   method: MethodName,
-  opts: { batch: number; warmup: number; steps: number },
+  opts: { batch: number; warmup: number; steps: number; workers?: number | 'auto' },
 ): Promise<DefaultClientTiming> {
+  const requested = opts.workers ?? 'auto';
   const { config, tensors } = randomBackbone(spec);
   const model = VisionTransformer.fromTensors(config, tensors);
   try {
@@ -49,7 +50,7 @@ export async function timeDefaultClient(
     };
     const backbone = { configJson: configJson(spec), tensors };
     const trainer = { epochs: total, batchSize: opts.batch };
-    const workers = workersFor({ workers: 'auto', backbone, config: trainer, data });
+    const workers = workersFor({ workers: requested, backbone, config: trainer, data });
     const marks: number[] = [performance.now()];
     await train({
       model,
@@ -57,7 +58,7 @@ export async function timeDefaultClient(
       initial: setup.initial,
       ...(setup.snell ? { snell: setup.snell } : {}),
       config: trainer,
-      workers: 'auto',
+      workers: requested,
       backbone,
       onProgress: () => marks.push(performance.now()),
     });
