@@ -85,9 +85,10 @@ type Outcome = 'accepted' | 'refused' | 'skipped' | 'failed';
  * N virtual clients in this process: each is the client core (`@fedsnell/client`, as the Node client
  * and the browser page run it) over the coordinator's socket.io endpoint on loopback, with the same
  * in-memory backbone and model, and a shard of the training pool as its data. Only their timing is
- * the simulation's: in each round the selected clients train one after another in id order, each
- * update is acknowledged before the next client trains (so the coordinator sees updates in the same
- * order every run), stragglers train but reply only once the next round has opened, dropouts never
+ * the simulation's: in each round the selected clients start training in id order (one at a time on
+ * this thread, or on training threads), and their updates are delivered in id order, each
+ * acknowledged before the next is sent (so the coordinator sees the same sequence every run);
+ * stragglers train but reply only once the next round has opened, dropouts never
  * reply, and when a selected client has not delivered, the coordinator's clock jumps to the timer that
  * would close the round (the grace after minReplies, or the deadline), as waiting would.
  */
