@@ -8,6 +8,7 @@ export type { TrainProgress, TrainMetrics } from './lib/events';
 export type { TrainableModel } from './lib/model';
 export type { BatchGradients, GradientRun, GradientSource, GradientSourceFactory } from './lib/gradients';
 export { crossEntropyGradients, localGradients } from './lib/gradients';
+export { ABSENT_CLASS_OFFSET, logitOffsets } from './lib/logit-adjustment';
 export { withProximalTerm } from './lib/proximal';
 export type { TrainOptions, TrainResult } from './lib/train';
 export { train } from './lib/train';

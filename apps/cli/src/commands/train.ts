@@ -36,6 +36,7 @@ interface TrainOpts {
   factorInitScale: number;
   denseWarmupEpochs: number;
   sparsityRampEpochs: number;
+  logitAdjustment: number;
   checkpoint?: boolean;
   workers: string;
   backend: string;
@@ -78,6 +79,7 @@ export function registerTrain(program: Command): void {
     .option('--factor-init-scale <x>', 'multiplies the reference factor initialisation (1 = the reference)', numberOption('--factor-init-scale', 1e-6, 1e6), 1)
     .option('--dense-warmup-epochs <x>', 'train the first epochs dense (sparsity 0, KLoRA), then switch sparsity on', numberOption('--dense-warmup-epochs', 0, 1e5), TRAINER.denseWarmupEpochs)
     .option('--sparsity-ramp-epochs <x>', 'after the dense warm-up, ramp sparsity linearly from 0 to --sparsity over these epochs', numberOption('--sparsity-ramp-epochs', 0, 1e5), TRAINER.sparsityRampEpochs)
+    .option('--logit-adjustment <tau>', 'label-skewed data: the loss sees logits + tau·log(class share) and classes absent from --data leave the softmax (0 = plain cross-entropy, 1 = balanced softmax)', numberOption('--logit-adjustment', 0, 100), TRAINER.logitAdjustment)
     .option('--no-checkpoint', 'keep every block\'s activations for the backward pass (faster, ~6-9x more peak memory at ViT-Ti/S)')
     .option('--workers <n|auto>', 'data-parallel worker threads, each with its own wasm/cpu backend; auto = one per core (max 4) on wasm/cpu for backbones of ≥ 0.1 GFLOP per image, else 1; 1 trains on this thread', 'auto')
     .option('--backend <name>', 'auto|webgpu|wasm|cpu', 'auto')
@@ -120,6 +122,7 @@ async function runTrain(opts: TrainOpts): Promise<void> {
     factorLrScale: opts.factorLrScale,
     denseWarmupEpochs: opts.denseWarmupEpochs,
     sparsityRampEpochs: opts.sparsityRampEpochs,
+    logitAdjustment: opts.logitAdjustment,
   });
   const auto = opts.workers === 'auto';
   const compute = await selectTrainingCompute(auto ? '1' : opts.workers, opts.backend);

@@ -48,6 +48,7 @@ export const taskFileSchema = z.strictObject({
       factorLrScale: z.number().positive().finite().default(TRAINER.factorLrScale),
       denseWarmupEpochs: z.number().nonnegative().finite().default(TRAINER.denseWarmupEpochs),
       sparsityRampEpochs: z.number().nonnegative().finite().default(TRAINER.sparsityRampEpochs),
+      logitAdjustment: z.number().nonnegative().finite().default(TRAINER.logitAdjustment),
     })
     .prefault({}),
   // one object per strategy, with exactly that strategy's options

@@ -10,7 +10,7 @@ type NumericKey = { [K in keyof TrainerConfig]: TrainerConfig[K] extends number 
 /** Trainer fields a task or a round override may set; anything else is ignored (PROTOCOL.md §4). */
 const TRAINER_KEYS: readonly NumericKey[] = [
   'epochs', 'maxSteps', 'batchSize', 'lr', 'warmupEpochs', 'warmupLr', 'minLr', 'weightDecay',
-  'seed', 'adapterDropout', 'dropPath', 'proximalMu', 'factorLrScale', 'denseWarmupEpochs', 'sparsityRampEpochs',
+  'seed', 'adapterDropout', 'dropPath', 'proximalMu', 'factorLrScale', 'denseWarmupEpochs', 'sparsityRampEpochs', 'logitAdjustment',
 ];
 
 /** The task's SNELL settings as the adapter code takes them (unknown keys, `targets` included, dropped: the state names the modules). */

@@ -40,6 +40,12 @@ export interface TrainerConfig {
    * epochs (fractional allowed). 0 = the target at once.
    */
   sparsityRampEpochs: number;
+  /**
+   * logit adjustment τ for label-skewed (non-IID) clients: the training loss sees
+   * `logits + τ·log(local class share)`, and classes absent from the local data leave the softmax.
+   * 0 = plain cross-entropy (the reference); 1 = balanced softmax. Evaluation is unchanged.
+   */
+  logitAdjustment: number;
 }
 
 export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
@@ -59,6 +65,7 @@ export const DEFAULT_TRAINER_CONFIG: TrainerConfig = {
   factorLrScale: 1,
   denseWarmupEpochs: 0,
   sparsityRampEpochs: 0,
+  logitAdjustment: 0,
 };
 
 /** Fills defaults and rejects values a trainer cannot run with, naming the field and value. */
@@ -82,6 +89,7 @@ export function resolveTrainerConfig(partial: Partial<TrainerConfig> = {}): Trai
   check(Number.isFinite(cfg.factorLrScale) && cfg.factorLrScale > 0, 'factorLrScale', 'a positive number');
   check(Number.isFinite(cfg.denseWarmupEpochs) && cfg.denseWarmupEpochs >= 0, 'denseWarmupEpochs', 'a non-negative number');
   check(Number.isFinite(cfg.sparsityRampEpochs) && cfg.sparsityRampEpochs >= 0, 'sparsityRampEpochs', 'a non-negative number');
+  check(Number.isFinite(cfg.logitAdjustment) && cfg.logitAdjustment >= 0, 'logitAdjustment', 'a non-negative number');
   return cfg;
 }
 

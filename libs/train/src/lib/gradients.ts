@@ -38,6 +38,8 @@ export interface GradientRun {
   initial: TensorMap;
   snell?: SnellConfig;
   numClasses: number;
+  /** added to the logits inside the loss (logit adjustment; see logitOffsets), absent = none */
+  logitOffsets?: Float32Array;
 }
 
 export type GradientSourceFactory = (run: GradientRun) => GradientSource | Promise<GradientSource>;
@@ -45,6 +47,7 @@ export type GradientSourceFactory = (run: GradientRun) => GradientSource | Promi
 /**
  * Gradients of the mean softmax cross-entropy of `model.forward` over a batch with respect to
  * `trainables`, plus the loss and the correct predictions. The one loss every source differentiates.
+ * `logitOffsets` (logit adjustment) shift the logits the loss sees; accuracy counts the plain logits.
  */
 export function crossEntropyGradients(
   model: TrainableModel,
@@ -52,6 +55,7 @@ export function crossEntropyGradients(
   batch: Batch,
   numClasses: number,
   forward: Omit<ForwardOptions, 'trainables'>,
+  logitOffsets?: Float32Array,
 ): BatchGradients {
   return tf.tidy(() => {
     const [h, w] = model.config.imgSize;
@@ -61,7 +65,8 @@ export function crossEntropyGradients(
     let logits: tf.Tensor2D | undefined;
     const { value, grads } = tf.variableGrads(() => {
       logits = tf.keep(model.forward(x, { ...forward, trainables }));
-      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+      const seen = logitOffsets ? tf.add(logits, tf.tensor1d(logitOffsets)) : logits;
+      return tf.losses.softmaxCrossEntropy(oneHot, seen) as tf.Scalar;
     }, [...trainables.values()]);
     const named: tf.NamedTensorMap = {};
     for (const [name, v] of trainables) {
@@ -81,7 +86,7 @@ export function crossEntropyGradients(
  * named weights (mask-based sparse tuning).
  */
 export function localGradients(model: TrainableModel, gradientMasks?: ReadonlyMap<string, tf.Tensor>): GradientSourceFactory {
-  return ({ config, snell, numClasses }) => {
+  return ({ config, snell, numClasses, logitOffsets }) => {
     const rng = createRng(config.seed);
     return {
       async gradients(variables, batch, _step, stepSnell) {
@@ -96,7 +101,7 @@ export function localGradients(model: TrainableModel, gradientMasks?: ReadonlyMa
           adapterDropout: config.adapterDropout,
           dropPath: config.dropPath,
           rng,
-        });
+        }, logitOffsets);
       },
       close() {
         // the model belongs to the caller

@@ -8,6 +8,7 @@ import type { TrainMetrics, TrainProgress } from './events';
 import { localGradients, type GradientSource, type GradientSourceFactory } from './gradients';
 import type { TrainableModel } from './model';
 import { withProximalTerm } from './proximal';
+import { logitOffsets } from './logit-adjustment';
 import { learningRateAt, scheduleFor } from './schedule';
 import { snellAtStep, sparsityScheduleFor } from './sparsity-schedule';
 import { toTensorMap, toVariables, trainMetrics, type RunningTotals } from './state';
@@ -64,7 +65,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let next: Promise<IteratorResult<Batch>> | undefined;
   let source: GradientSource | undefined;
   try {
-    source = await factory({ config: cfg, initial, snell, numClasses: data.classes.length });
+    const numClasses = data.classes.length;
+    source = await factory({ config: cfg, initial, snell, numClasses, logitOffsets: logitOffsets(data.labels, numClasses, cfg.logitAdjustment) });
     const started = now();
     outer: for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const batches = batchIterator(data, { batchSize: cfg.batchSize, shuffle: true, seed: cfg.seed, epoch });

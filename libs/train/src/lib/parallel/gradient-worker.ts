@@ -62,7 +62,7 @@ export class GradientWorker {
       dropPath: init.dropPath,
       rng: createRng(msg.seed),
       checkpoint: init.checkpoint,
-    });
+    }, init.logitOffsets);
     try {
       // A trainable the loss does not reach (e.g. unused factors) has no gradient: send zeros.
       const out = init.trainables.map((t, i) => {

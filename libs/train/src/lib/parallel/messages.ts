@@ -19,6 +19,8 @@ export interface InitMessage {
   trainables: TrainableSpec[];
   snell?: SnellConfig;
   numClasses: number;
+  /** logit adjustment offsets added inside the loss (see logitOffsets) */
+  logitOffsets?: Float32Array;
   adapterDropout: number;
   dropPath: number;
   /** per-block gradient checkpointing in the forward pass (bounds activation memory) */

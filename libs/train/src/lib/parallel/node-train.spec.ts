@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@fedsnell/backends';
+import { subset } from '@fedsnell/data';
 import { resolveSnellConfig } from '@fedsnell/snell';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { createTrainables, resolveVitConfig, VisionTransformer } from '@fedsnell/vit';
@@ -77,6 +78,20 @@ describe('train with workers', () => {
     const two = await train({ model, backbone, data, initial, snell, config: cfg, workers: 2 });
 
     expect(maxRelativeDifference(one.state, two.state)).toBeLessThan(1e-4);
+  });
+
+  it('gives this thread and 2 workers the same state with logit adjustment', async () => {
+    // six of class 0, one of class 1: the offsets are far from zero, so a worker without them would differ
+    const data = subset(halvesDataset(12, 8, 6), [0, 1, 2, 4, 6, 8, 10]);
+    const initial = initialState();
+    const cfg = { ...config, logitAdjustment: 1 };
+
+    const one = await trainOnThisThread({ model, data, initial, snell, config: cfg });
+    const plain = await trainOnThisThread({ model, data, initial, snell, config });
+    const two = await train({ model, backbone, data, initial, snell, config: cfg, workers: 2 });
+
+    expect(maxRelativeDifference(one.state, two.state)).toBeLessThan(1e-4);
+    expect(maxRelativeDifference(plain.state, two.state)).toBeGreaterThan(1e-3);
   });
 
   it('gives the same state with checkpointed blocks', async () => {

@@ -18,6 +18,8 @@ export interface ParallelEngineOptions {
   trainables: readonly TrainableSpec[];
   snell?: SnellConfig;
   numClasses: number;
+  /** logit adjustment offsets added inside the loss (see logitOffsets) */
+  logitOffsets?: Float32Array;
   /** worker threads, or 'auto' (the default): the number of cores, at most 4 */
   workers?: number | 'auto';
   /** tfjs backend inside each worker (wasm is single-threaded in Node, hence the workers) */
@@ -104,6 +106,7 @@ export class ParallelGradientEngine {
       trainables: options.trainables.map((t) => ({ name: t.name, shape: [...t.shape] })),
       snell: options.snell,
       numClasses: options.numClasses,
+      logitOffsets: options.logitOffsets,
       adapterDropout: options.adapterDropout ?? 0,
       dropPath: options.dropPath ?? 0,
       checkpoint: options.checkpoint ?? false,

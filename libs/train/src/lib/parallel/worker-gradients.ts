@@ -19,7 +19,7 @@ export interface WorkerGradientOptions {
  * worker count. Node only.
  */
 export function workerGradients(options: WorkerGradientOptions): GradientSourceFactory {
-  return async ({ config, initial, snell, numClasses }) => {
+  return async ({ config, initial, snell, numClasses, logitOffsets }) => {
     // Fail on a bad config.json here, with its own message, before any worker starts.
     resolveVitConfig(options.backbone.configJson);
     const specs = [...initial].map(([name, t]) => ({ name, shape: [...t.shape] }));
@@ -28,6 +28,7 @@ export function workerGradients(options: WorkerGradientOptions): GradientSourceF
       trainables: specs,
       snell,
       numClasses,
+      logitOffsets,
       workers: options.workers,
       backend: options.backend,
       adapterDropout: config.adapterDropout,
