@@ -6,6 +6,12 @@ import { setupMethod, type MethodName } from './methods';
 import { configJson, randomBackbone, randomBatch, type BenchModelSpec } from './random-backbone';
 import { median, round3 } from './step';
 
+/** CPU time of this process, every thread included, in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 export interface DefaultClientTiming {
   method: MethodName;
   batch: number;
@@ -15,6 +21,8 @@ export interface DefaultClientTiming {
   /** wall time between consecutive optimizer steps after the warm-up steps */
   stepMs: number[];
   medianStepMs: number;
+  /** CPU time of the process (worker threads included) between the same progress events, median */
+  cpuMsPerStep: number;
   imagesPerSecond: number;
   /** from the call to the first step's progress event: worker start-up + the first step */
   firstStepMs: number;
@@ -52,6 +60,7 @@ export async function timeDefaultClient(
     const trainer = { epochs: total, batchSize: opts.batch };
     const workers = workersFor({ workers: requested, backbone, config: trainer, data });
     const marks: number[] = [performance.now()];
+    const cpu: number[] = [cpuMs()];
     await train({
       model,
       data,
@@ -60,10 +69,14 @@ export async function timeDefaultClient(
       config: trainer,
       workers: requested,
       backbone,
-      onProgress: () => marks.push(performance.now()),
+      onProgress: () => {
+        marks.push(performance.now());
+        cpu.push(cpuMs());
+      },
     });
     const intervals = marks.slice(1).map((t, i) => t - marks[i]);
     const stepMs = intervals.slice(opts.warmup).map((v) => Math.round(v));
+    const cpuSteps = cpu.slice(1).map((t, i) => t - cpu[i]).slice(opts.warmup);
     const med = median(stepMs);
     return {
       method,
@@ -72,6 +85,7 @@ export async function timeDefaultClient(
       checkpoint: DEFAULT_TRAINER_CONFIG.checkpoint,
       stepMs,
       medianStepMs: Math.round(med),
+      cpuMsPerStep: Math.round(median(cpuSteps)),
       imagesPerSecond: round3(opts.batch / (med / 1000)),
       firstStepMs: Math.round(intervals[0]),
     };

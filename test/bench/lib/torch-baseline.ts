@@ -7,7 +7,8 @@ export interface TorchResult {
   note?: string;
   torch?: string;
   threads?: number;
-  methods?: Record<string, { stepMs: number; imagesPerSecond: number; steps: number }>;
+  /** cpuMsPerStep: CPU time of all the process's threads per step (median) */
+  methods?: Record<string, { stepMs: number; imagesPerSecond: number; cpuMsPerStep?: number; steps: number }>;
 }
 
 export const TORCH_PYTHON = '/usr/bin/python3';
