@@ -58,7 +58,7 @@ export function registerPretrain(program: Command): void {
         'writes a timm-layout backbone folder with recipe.json (held-out accuracy on the 10k test part)',
     )
     .requiredOption('--out <dir>', 'backbone folder to write (config.json, model.safetensors, recipe.json)')
-    .option('--epochs <n>', 'epochs over the 60k training images', numberOption('--epochs', 1, 1000, true), 5)
+    .option('--epochs <n>', 'epochs over the 60k training images', numberOption('--epochs', 1, 1000, true), 10)
     .option('--max-steps <n>', 'stop after n optimizer steps (0 = no limit); the schedule spans them', numberOption('--max-steps', 0, 1e9, true), 0)
     .option('--batch <n>', 'batch size', numberOption('--batch', 1, 4096, true), 128)
     .option('--lr <x>', 'peak learning rate', numberOption('--lr', 1e-12, 10), 2e-3)
