@@ -52,7 +52,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'output folder: data, client splits, state, adapter, merged backbone, report', 'out')
     .option('--clients <n>', 'Node clients, each in its own process', numberOption('--clients', 1, 16, true), 4)
     .option('--rounds <n>', "federated rounds (default: the task file's totalRounds)", numberOption('--rounds', 1, 1000, true))
-    .option('--per-class <n>', 'MNIST digits per class (training pool + held-out test split)', numberOption('--per-class', 2, 1000, true), 250)
+    .option('--per-class <n>', 'MNIST digits per class, at most what the package holds (training pool + held-out test split)', numberOption('--per-class', 2, 1200, true), 1000)
     .option('--split <fraction>', 'fraction of each class held out for evaluation by the coordinator', numberOption('--split', 0.01, 0.99), 0.2)
     .option('--alpha <a>', 'Dirichlet(alpha) label skew of the client shards', numberOption('--alpha', 1e-3, 1e6), 0.5)
     .option('--seed <n>', 'seed of the client split', numberOption('--seed', 0, 2 ** 31 - 1, true), 0)
