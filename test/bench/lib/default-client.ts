@@ -1,9 +1,8 @@
-import type { Dataset } from '@fedsnell/data';
 import { DEFAULT_TRAINER_CONFIG } from '@fedsnell/train';
 import { train, workersFor } from '@fedsnell/train/node';
 import { VisionTransformer } from '@fedsnell/vit';
 import { setupMethod, type MethodName } from './methods';
-import { configJson, randomBackbone, randomBatch, type BenchModelSpec } from './random-backbone';
+import { configJson, randomBackbone, randomDataset, type BenchModelSpec } from './random-backbone';
 import { median, round3 } from './step';
 
 /** CPU time of this process, every thread included, in ms. */
@@ -44,18 +43,7 @@ export async function timeDefaultClient(
   try {
     const setup = setupMethod(method, model, { rank: 8, sparsity: 0.9, heads: 2, classes: spec.classes });
     const total = opts.warmup + opts.steps;
-    const { x, y } = randomBatch(opts.batch, spec.img, spec.classes);
-    const per = 3 * spec.img * spec.img;
-    const data: Dataset = {
-      classes: Array.from({ length: spec.classes }, (_v, i) => String(i)),
-      size: opts.batch,
-      labels: y,
-      load: async (indices) => {
-        const xs = new Float32Array(indices.length * per);
-        indices.forEach((i, k) => xs.set(x.subarray(i * per, (i + 1) * per), k * per));
-        return { x: xs, y: Int32Array.from(indices, (i) => y[i]) };
-      },
-    };
+    const data = randomDataset(opts.batch, spec.img, spec.classes);
     const backbone = { configJson: configJson(spec), tensors };
     const trainer = { epochs: total, batchSize: opts.batch };
     const workers = workersFor({ workers: requested, backbone, config: trainer, data });

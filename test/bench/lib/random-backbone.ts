@@ -1,3 +1,4 @@
+import type { Dataset } from '@fedsnell/data';
 import type { TensorMap } from '@fedsnell/tensor-io';
 import { createRng } from '@fedsnell/snell';
 import { resolveVitConfig, vitTensorShapes, type VitConfig } from '@fedsnell/vit';
@@ -56,4 +57,20 @@ export function randomBatch(n: number, img: number, classes: number, seed = 7): 
   const x = new Float32Array(n * 3 * img * img);
   for (let i = 0; i < x.length; i++) x[i] = 2 * rng() - 1;
   return { x, y: Int32Array.from({ length: n }, (_, i) => i % classes) };
+}
+
+/** randomBatch as a Dataset of its n images (what `train` reads), classes named '0', '1', …. */
+export function randomDataset(n: number, img: number, classes: number, seed = 7): Dataset {
+  const { x, y } = randomBatch(n, img, classes, seed);
+  const per = 3 * img * img;
+  return {
+    classes: Array.from({ length: classes }, (_v, i) => String(i)),
+    size: n,
+    labels: y,
+    load: async (indices) => {
+      const xs = new Float32Array(indices.length * per);
+      indices.forEach((i, k) => xs.set(x.subarray(i * per, (i + 1) * per), k * per));
+      return { x: xs, y: Int32Array.from(indices, (i) => y[i]) };
+    },
+  };
 }

@@ -1,8 +1,7 @@
-import type { Dataset } from '@fedsnell/data';
 import { train } from '@fedsnell/train';
 import { VisionTransformer } from '@fedsnell/vit';
 import { setupMethod } from './methods';
-import { randomBackbone, randomBatch, type BenchModelSpec } from './random-backbone';
+import { randomBackbone, randomDataset, type BenchModelSpec } from './random-backbone';
 import { median } from './step';
 
 /** The 2-block test backbone of test/fixtures/vit-timm-tiny (same shapes, random weights). */
@@ -26,18 +25,7 @@ export async function timeTraining(spec: BenchModelSpec, opts: { batch: number; 
   const model = VisionTransformer.fromTensors(config, tensors);
   try {
     const setup = setupMethod('snell', model, { rank: 8, sparsity: 0.9, heads: 2, classes: spec.classes });
-    const { x, y } = randomBatch(opts.batch, spec.img, spec.classes);
-    const per = 3 * spec.img * spec.img;
-    const data: Dataset = {
-      classes: Array.from({ length: spec.classes }, (_v, i) => String(i)),
-      size: opts.batch,
-      labels: y,
-      load: async (indices) => {
-        const xs = new Float32Array(indices.length * per);
-        indices.forEach((i, k) => xs.set(x.subarray(i * per, (i + 1) * per), k * per));
-        return { x: xs, y: Int32Array.from(indices, (i) => y[i]) };
-      },
-    };
+    const data = randomDataset(opts.batch, spec.img, spec.classes);
     const marks: number[] = [performance.now()];
     await train({
       model,
