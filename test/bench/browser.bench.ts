@@ -3,14 +3,14 @@ import { errorMessage } from '@fedsnell/util';
 // with and without threads, beside Node's wasm on the same config; the WebGPU adapter Chromium
 // reports; gzip sizes of the two pages. Prints one JSON object on stdout, progress on stderr.
 //   npx tsx --tsconfig tsconfig.base.json test/bench/browser.bench.ts [--quick] [--configs a,b] [--steps N] [--timeout-s N]
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { useBackend } from '@fedsnell/backends';
 import { launchChromium } from '../src/testing/browser';
 import { REPO } from '../src/testing/run-cli';
 import { serveStatic } from '../src/testing/static-server';
+import { buildTestPage } from '../src/testing/test-page';
 import type { BenchAnswer, BenchRequest } from './browser/bench-page';
 import { DEMO, VIT_TI } from './lib/random-backbone';
 import { TEST_TINY, timeTraining, type TrainTiming } from './lib/train-timing';
@@ -55,27 +55,8 @@ async function main(): Promise<void> {
   for (const c of configs) if (!(c in SPECS)) throw new Error(`--configs must name ${Object.keys(SPECS).join(', ')} but got ${c}`);
   const dir = await mkdtemp(join(tmpdir(), 'fedsnell-bench-page-'));
   const result: Record<string, unknown> = { machine: 'shared 2-core CPU, no GPU (WebGPU = SwiftShader)', steps, configs: {} };
-  const site = await (async () => {
-    await build({
-      absWorkingDir: REPO,
-      entryPoints: [join(__dirname, 'browser/bench-page.ts')],
-      outfile: join(dir, 'page.js'),
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: ['es2022'],
-      tsconfig: join(REPO, 'tsconfig.base.json'),
-      define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
-      external: ['node:*', 'webgpu', 'worker_threads', 'fs', 'path', 'os', 'crypto', 'util'],
-      logLevel: 'silent',
-    });
-    await writeFile(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>bench</title><script type="module" src="page.js"></script>');
-    await mkdir(join(dir, 'wasm'));
-    for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
-      await copyFile(join(REPO, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
-    }
-    return serveStatic(dir, '/bench/');
-  })();
+  await buildTestPage(join(__dirname, 'browser/bench-page.ts'), dir, 'bench');
+  const site = await serveStatic(dir, '/bench/');
   const browser = await launchChromium();
   try {
     const probe = await browser.context.newPage();

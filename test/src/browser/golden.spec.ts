@@ -1,11 +1,10 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { flat, loadGoldens, type Golden } from '@fedsnell/snell/testing';
 import { collectErrors, launchChromium, type BrowserSession } from '../testing/browser';
-import { REPO } from '../testing/run-cli';
 import { serveStatic } from '../testing/static-server';
+import { buildTestPage } from '../testing/test-page';
 import type { GoldenCase, GoldenErrors } from './pages/golden-page';
 
 // The golden SNELL vectors, checked in headless Chromium on every tfjs backend a page can use there:
@@ -29,24 +28,7 @@ function caseOf(g: Golden): GoldenCase {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fedsnell-golden-page-'));
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: [join(__dirname, 'pages/golden-page.ts')],
-    outfile: join(dir, 'page.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    tsconfig: join(REPO, 'tsconfig.base.json'),
-    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
-    external: ['node:*', 'webgpu', 'worker_threads', 'fs', 'path', 'os', 'crypto', 'util'],
-    logLevel: 'silent',
-  });
-  await writeFile(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>golden</title><script type="module" src="page.js"></script>');
-  await mkdir(join(dir, 'wasm'));
-  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
-    await copyFile(join(REPO, 'node_modules/@tensorflow/tfjs-backend-wasm/dist', f), join(dir, 'wasm', f));
-  }
+  await buildTestPage(join(__dirname, 'pages/golden-page.ts'), dir, 'golden');
   site = await serveStatic(dir, '/golden/');
   browser = await launchChromium();
   cases = loadGoldens().map(caseOf);
