@@ -29,16 +29,21 @@ describe('task file options for short local runs', () => {
   it('defaults to the reference semantics', () => {
     const task = parseTaskFile({});
     expect(task.snell.factorInitScale).toBe(1);
-    expect(task.trainer).toMatchObject({ factorLrScale: 1, denseWarmupEpochs: 0, sparsityRampEpochs: 0 });
+    expect(task.trainer).toMatchObject({ factorLrScale: 1, denseWarmupEpochs: 0, sparsityRampEpochs: 0, logitAdjustment: 0 });
   });
 
   it('keeps the options it is given', () => {
-    const task = parseTaskFile({ snell: { factorInitScale: 10 }, trainer: { factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5 } });
+    const task = parseTaskFile({ snell: { factorInitScale: 10 }, trainer: { factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5, logitAdjustment: 1 } });
     expect(task.snell.factorInitScale).toBe(10);
-    expect(task.trainer).toMatchObject({ factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5 });
+    expect(task.trainer).toMatchObject({ factorLrScale: 10, denseWarmupEpochs: 1, sparsityRampEpochs: 0.5, logitAdjustment: 1 });
   });
 
   it('rejects a zero factor learning-rate scale, naming the field', () => {
     expect(() => parseTaskFile({ trainer: { factorLrScale: 0 } }, 't.json')).toThrow(/^t\.json: trainer\.factorLrScale: /);
+  });
+
+  it('rejects a negative or non-numeric logit adjustment, naming the field', () => {
+    expect(() => parseTaskFile({ trainer: { logitAdjustment: -1 } }, 't.json')).toThrow(/^t\.json: trainer\.logitAdjustment: /);
+    expect(() => parseTaskFile({ trainer: { logitAdjustment: 'yes' } }, 't.json')).toThrow(/^t\.json: trainer\.logitAdjustment: /);
   });
 });
